@@ -1,0 +1,26 @@
+"""Where the project's source folders are.
+
+crkg is installed editable from a checkout (README); its sources (ontology, shapes,
+data, queries) are the repository's own folders, not copies inside the package.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository root: the folder holding pyproject.toml, ontology/, shapes/, data/.
+REPO_ROOT = Path(os.environ.get("CRKG_HOME", Path(__file__).resolve().parent.parent))
+
+ONTOLOGY_DIR = REPO_ROOT / "ontology"
+ONTOLOGY_FILE = ONTOLOGY_DIR / "crkg.ttl"
+SHAPES_DIR = REPO_ROOT / "shapes"
+DATA_DIR = REPO_ROOT / "data"
+STUDIES_DIR = DATA_DIR / "studies"
+LINKS_DIR = DATA_DIR / "links"
+QUERIES_DIR = REPO_ROOT / "queries"
+FACTS_DIR = REPO_ROOT.parent / "shared" / "facts"
+
+#: Default outputs; both are git-ignored and never written by tests.
+DEFAULT_STORE_DIR = REPO_ROOT / "var" / "store"
+DEFAULT_DIST_DIR = REPO_ROOT / "dist"
