@@ -1,0 +1,31 @@
+"""``crkg build``: see crkg.build.pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crkg.paths import DATA_DIR, DEFAULT_DIST_DIR, DEFAULT_STORE_DIR
+
+
+@click.command("build")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=DATA_DIR,
+              show_default=True, help="A data folder (studies/ and links/) or a folder of study folders.")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=DEFAULT_STORE_DIR,
+              show_default=True, help="Where the embedded Oxigraph store is written.")
+@click.option("--dist", "dist_dir", type=click.Path(path_type=Path), default=DEFAULT_DIST_DIR,
+              show_default=True, help="Where the release files are written.")
+@click.option("--no-dist", is_flag=True, help="Do not write release files.")
+@click.option("--force", is_flag=True, help="Rebuild even if the store is up to date.")
+@click.option("--no-reason", is_flag=True, help="Skip HermiT and the OWL 2 RL closure (faster; no graph/inferred).")
+def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason):
+    """Convert, validate, reason and load all studies into the store and dist/.
+
+    Exit codes: 0 built (or up to date); 1 a study does not conform to the shapes
+    or the ontology is inconsistent; 2 error (unreadable or unparsable source).
+    """
+    from crkg.build.pipeline import build
+
+    build(data_dir=data_dir, store_dir=store_dir, dist_dir=None if no_dist else dist_dir,
+          force=force, reason=not no_reason)
