@@ -27,6 +27,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 SCHEMA = Namespace("https://schema.org/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
+PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
 WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
 
@@ -56,6 +57,7 @@ PREFIXES: dict[str, Namespace] = {
     "geo": GEO,
     "fabio": FABIO,
     "cito": CITO,
+    "prism": PRISM,
     "vann": VANN,
     "void": Namespace(str(VOID)),
     "dcat": Namespace(str(DCAT)),
