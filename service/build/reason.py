@@ -1,0 +1,242 @@
+"""Reasoning: HermiT checks consistency; owlrl materialises the OWL 2 RL closure.
+
+ARCHITECTURE.md, "Data flow": "HermiT (owlready2) checks the ontology is consistent and
+every class satisfiable; OWL 2 RL closure (owlrl) materialised into graph/inferred, so
+queries can use asserted or inferred facts."
+
+* :func:`check_consistency` runs owlready2's bundled HermiT once (one JVM start) on a
+  graph: the ontology alone, or the ontology with all data. An inconsistent graph or a
+  class equivalent to ``owl:Nothing`` raises :class:`~crkg.errors.NonConformant`.
+* :func:`materialise` computes the OWL 2 RL closure (W3C OWL 2 Profiles, section 4.3)
+  of ontology + data and returns only what it adds that is worth storing: property
+  chain results (``crkg:inCommunity``, ``crkg:theoreticallyContributesTo``), the
+  transitive ``crkg:withinArea``, types from subclasses, domains and ranges,
+  super-properties and inverses. Sources never contain inferred triples (STYLE.md);
+  this graph goes to ``graph/inferred``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from crkg.errors import CrkgError, NonConformant
+from crkg.namespaces import ID, bind_prefixes
+
+#: Namespaces of the RDF, RDFS, OWL and XSD built-in vocabularies.
+_BUILTIN_PREFIXES = (
+    str(RDF),
+    str(RDFS),
+    str(OWL),
+    "http://www.w3.org/2001/XMLSchema#",
+)
+
+#: Types every resource has under RDFS/OWL semantics: true, but no information.
+_TRIVIAL_TYPES = frozenset({OWL.Thing, RDFS.Resource})
+
+#: Predicates that relate a term to itself under OWL semantics (x p x is noise).
+_REFLEXIVE_NOISE = frozenset(
+    {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
+)
+
+
+# --------------------------------------------------------------------------- HermiT
+
+
+@dataclass
+class HermitReport:
+    """What HermiT found: consistent, no unsatisfiable class (else an exception)."""
+
+    triples: int
+    seconds: float
+    unsatisfiable: list[str] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return not self.unsatisfiable
+
+
+def java_executable() -> str:
+    """The Java runtime owlready2 will start, or :class:`CrkgError` if there is none."""
+    import owlready2
+
+    found = shutil.which(owlready2.JAVA_EXE)
+    if found is None:
+        raise CrkgError(
+            f"HermiT needs a Java runtime, and {owlready2.JAVA_EXE!r} is not on PATH: install one "
+            "(e.g. `apt-get install default-jre-headless`) or skip reasoning with `crkg build --no-reason`"
+        )
+    return found
+
+
+def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True) -> HermitReport:
+    """Run HermiT (owlready2's bundled copy; one JVM run) on *graph*.
+
+    Raises :class:`NonConformant` when the graph is inconsistent or a named class is
+    unsatisfiable (equivalent to ``owl:Nothing``), naming what is wrong; raises
+    :class:`CrkgError` when Java is missing or HermiT fails for another reason.
+
+    *ignore_unsupported_datatypes*: RDF data may carry datatypes outside the OWL 2
+    datatype map (``xsd:date``, ``xsd:gYear``); HermiT refuses those unless told to
+    ignore them. The ontology alone is checked with ``False`` (its tests), so the
+    ontology itself never relies on a datatype OWL 2 DL lacks.
+    """
+    import owlready2
+
+    java_executable()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="crkg-hermit-") as tmp:
+        source = Path(tmp) / "input.nt"
+        source.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
+        world = owlready2.World()
+        try:
+            world.get_ontology(source.as_uri()).load(format="ntriples")
+            try:
+                owlready2.sync_reasoner_hermit(
+                    world,
+                    infer_property_values=False,
+                    debug=0,
+                    ignore_unsupported_datatypes=ignore_unsupported_datatypes,
+                )
+            except owlready2.OwlReadyInconsistentOntologyError:
+                raise NonConformant(_inconsistency_message(graph)) from None
+            except owlready2.OwlReadyJavaError as exc:
+                raise CrkgError(f"HermiT failed: {exc}") from None
+            unsatisfiable = sorted(
+                cls.iri for cls in world.inconsistent_classes() if cls is not owlready2.Nothing
+            )
+        finally:
+            world.close()
+    if unsatisfiable:
+        raise NonConformant(
+            "HermiT: these classes are unsatisfiable (equivalent to owl:Nothing; no "
+            "individual can belong to them), look at their subclass and disjointness "
+            "axioms:\n" + "\n".join(f"  <{iri}>" for iri in unsatisfiable)
+        )
+    return HermitReport(triples=len(graph), seconds=time.perf_counter() - started)
+
+
+def _inconsistency_message(graph: Graph) -> str:
+    """HermiT only says "inconsistent"; the OWL 2 RL rules often say why (a resource in
+    two disjoint classes, two distinct codebook individuals made the same)."""
+    reasons = _owlrl_errors(_closure(graph))
+    text = "HermiT: the ontology and data are inconsistent (no model satisfies them)."
+    if reasons:
+        text += " The OWL 2 RL rules point at:\n" + "\n".join(f"  - {r}" for r in reasons)
+    else:
+        text += (
+            " Look for resources typed with disjoint classes, values outside a property's"
+            " range, or functional properties with two values."
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- owlrl
+
+
+def _closure(graph: Graph) -> Graph:
+    import owlrl
+
+    closed = Graph()
+    closed += graph
+    # improved_datatypes=False: owlrl's "improved" datatype handling patches rdflib's
+    # literal conversion for the whole process, which other modules would then see.
+    owlrl.DeductiveClosure(
+        owlrl.OWLRL_Semantics,
+        improved_datatypes=False,
+        axiomatic_triples=False,
+        datatype_axioms=False,
+    ).expand(closed)
+    return closed
+
+
+def _owlrl_errors(closed: Graph) -> list[str]:
+    from owlrl.Namespaces import ERRNS
+
+    return sorted(str(m) for node in closed.subjects(RDF.type, ERRNS.ErrorMessage) for m in closed.objects(node, ERRNS.error))
+
+
+def materialise(ontology: Graph, data: Graph) -> Graph:
+    """The OWL 2 RL inferences from *ontology* + *data* that neither asserts.
+
+    Left out as noise: anything about a blank node (anonymous class expressions,
+    lists; their labels would also differ between runs), triples about the RDF/RDFS/OWL
+    vocabularies themselves, ``x rdf:type owl:Thing``/``rdfs:Resource``, reflexive
+    ``owl:sameAs``/``rdfs:subClassOf``/``rdfs:subPropertyOf``/equivalences, and
+    literal subjects. Raises :class:`NonConformant` when the rules find a
+    contradiction (e.g. a resource in two disjoint classes) or make two distinct
+    crkg resources the same individual (a functional property given two values).
+    """
+    asserted = Graph()
+    asserted += ontology
+    asserted += data
+    closed = _closure(asserted)
+    errors = _owlrl_errors(closed)
+    if errors:
+        raise NonConformant("OWL 2 RL reasoning found contradictions:\n" + "\n".join(f"  - {e}" for e in errors))
+
+    inferred = bind_prefixes(Graph())
+    merged: list[str] = []
+    for triple in closed:
+        if triple in asserted or _is_noise(triple):
+            continue
+        s, p, o = triple
+        if p == OWL.sameAs and str(s).startswith(str(ID)) and str(o).startswith(str(ID)):
+            merged.append(f"<{s}> owl:sameAs <{o}>")
+        inferred.add(triple)
+    if merged:
+        raise NonConformant(
+            "OWL 2 RL reasoning made distinct crkg resources the same individual (a "
+            "functional property such as crkg:inCase, crkg:inStudy, crkg:aboutCommunity or "
+            "crkg:saidBy has two values):\n" + "\n".join(f"  - {m}" for m in sorted(set(merged)))
+        )
+    return inferred
+
+
+def _is_noise(triple) -> bool:
+    s, p, o = triple
+    if isinstance(s, (BNode, Literal)) or isinstance(o, BNode):
+        return True
+    if str(s).startswith(_BUILTIN_PREFIXES):
+        return True
+    if p == RDF.type and (o in _TRIVIAL_TYPES or (isinstance(o, URIRef) and str(o).startswith(_BUILTIN_PREFIXES) and _is_meta_type(o))):
+        return True
+    if s == o and p in _REFLEXIVE_NOISE:
+        return True
+    if p in (RDFS.subClassOf, RDFS.subPropertyOf) and o in _TRIVIAL_TYPES | {OWL.topObjectProperty, OWL.topDataProperty}:
+        return True
+    if p in (RDFS.subClassOf, OWL.equivalentClass) and s == OWL.Nothing:
+        return True
+    # Generalised domains and ranges (crkg:saidBy rdfs:domain crkg:Evidence, from Quote ⊑
+    # Evidence) are valid entailments about the schema, not facts about the data.
+    if p in (RDFS.domain, RDFS.range):
+        return True
+    return False
+
+
+#: Built-in types that only say what kind of term an IRI is (rdfs:Class, rdf:Property ...);
+#: the ontology's own declarations already say it in OWL terms.
+_META_TYPES = frozenset(
+    {
+        RDFS.Class,
+        RDFS.Datatype,
+        RDF.Property,
+        RDF.List,
+        OWL.Class,
+        OWL.ObjectProperty,
+        OWL.DatatypeProperty,
+        OWL.AnnotationProperty,
+        OWL.NamedIndividual,
+        OWL.Thing,
+    }
+)
+
+
+def _is_meta_type(o: URIRef) -> bool:
+    return o in _META_TYPES
