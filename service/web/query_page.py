@@ -1,0 +1,162 @@
+"""The query page: YASGUI, served by the service itself, with the competency questions.
+
+ARCHITECTURE.md, "Technology choices": YASGUI's JS/CSS are served from the package (no
+CDN), so the page works offline. The page talks only to this service: its endpoint is
+this service's ``/sparql`` and a Content-Security-Policy (``connect-src 'self'``) makes
+the browser refuse any other fetch. The competency questions (``queries/cq/*.rq``, first
+line ``# title: ...``) are the page's ready examples.
+
+``render_query_page()`` is also what ``GET /sparql`` answers to a browser that sends no
+query (SPARQL 1.1 Protocol leaves that response to the service).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from crkg import paths
+from crkg.namespaces import PREFIXES
+from crkg.version import __version__
+
+bp = Blueprint("query_page", __name__)
+
+#: ``# key: value`` comment lines at the top of a .rq file (the CQ convention).
+_HEADER = re.compile(r"^#\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
+
+#: The page's own policy: scripts, styles, fonts and requests from this origin only.
+#: YASGUI sets inline style attributes, hence 'unsafe-inline' for styles (not scripts).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+#: Prefixes the editor starts with (the rest of crkg's are in the examples).
+_START_PREFIXES = ("crkg", "rdf", "rdfs", "skos")
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str  # file stem
+    title: str
+    description: str
+    query: str
+
+
+def cq_dir() -> Path:
+    """Where the competency questions are: ``CQ_DIR`` in the app config, else ``queries/cq``."""
+    return Path(current_app.config.get("CQ_DIR") or paths.QUERIES_DIR / "cq")
+
+
+def load_examples(folder: Path) -> list[Example]:
+    """Every ``*.rq`` in *folder*, sorted by file name, with its ``# title:`` (else the stem)."""
+    examples = []
+    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        headers = {}
+        for line in text.splitlines():
+            match = _HEADER.match(line)
+            if not match:
+                if line.strip() and not line.lstrip().startswith("#"):
+                    break
+                continue
+            headers.setdefault(match.group(1).lower(), match.group(2))
+        examples.append(
+            Example(
+                name=path.stem,
+                title=headers.get("title") or path.stem.replace("-", " "),
+                description=headers.get("description", ""),
+                query=text,
+            )
+        )
+    return examples
+
+
+def _start_query() -> str:
+    prologue = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in _START_PREFIXES)
+    return (
+        prologue
+        + "\n# What kinds of things does the graph hold, and how many of each?\n"
+        + "SELECT ?type (COUNT(?thing) AS ?count)\nWHERE {\n  ?thing a ?type .\n}\n"
+        + "GROUP BY ?type\nORDER BY DESC(?count)\nLIMIT 25\n"
+    )
+
+
+def render_query_page(status: int = 200) -> Response:
+    """The query page as a complete response (HTML, with its Content-Security-Policy)."""
+    examples = load_examples(cq_dir())
+    config = {
+        "endpoint": request.script_root + "/sparql",
+        "startQuery": _start_query(),
+        "examples": [
+            {"name": e.name, "title": e.title, "description": e.description, "query": e.query}
+            for e in examples
+        ],
+    }
+    lang = "zh" if _prefers_zh() else "en"
+    html = render_template(
+        "query.html",
+        lang=lang,
+        ui=_ui(lang),
+        version=__version__,
+        lang_links=None,
+        examples=examples,
+        config=config,
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _prefers_zh() -> bool:
+    asked = (request.args.get("lang") or "").lower()
+    if asked[:2] in {"en", "zh"}:
+        return asked.startswith("zh")
+    for tag, _q in request.accept_languages:
+        primary = tag.lower().split("-")[0]
+        if primary in {"en", "zh"}:
+            return primary == "zh"
+    return False
+
+
+def _ui(lang: str) -> dict:
+    # The navigation words are shared with the Linked Data pages.
+    from crkg.web.linked_data import UI
+
+    words = dict(UI[lang])
+    if lang == "zh":
+        words.update(
+            examples="示例查询（能力问题）",
+            examples_none="queries/cq/ 中尚无示例查询。",
+            intro="用 SPARQL 查询图谱。点击左侧示例即可运行；结果可下载为 CSV 或 JSON。",
+            noscript="此页面需要 JavaScript。也可以直接向下面的端点提交查询：",
+            run="运行",
+        )
+    else:
+        words.update(
+            examples="Example queries (competency questions)",
+            examples_none="No example queries in queries/cq/ yet.",
+            intro="Ask the graph in SPARQL. Click an example to run it; download results as CSV or JSON.",
+            noscript="This page needs JavaScript. You can also send a query to the endpoint directly:",
+            run="Run",
+        )
+    return words
+
+
+@bp.get("/")
+def index():
+    return render_query_page()
