@@ -133,7 +133,7 @@ UI = {
         "void": "Dataset description",
         "labels": "Labels",
         "definition": "Definition",
-        "is_of": "is {p} of",
+        "is_of": "← {p}",
         "truncated": "Only the first {n} incoming links are shown.",
         "classes": "Classes",
         "object_properties": "Object properties",
@@ -174,7 +174,7 @@ UI = {
         "void": "数据集描述",
         "labels": "标签",
         "definition": "定义",
-        "is_of": "是以下资源的“{p}”",
+        "is_of": "← {p}",
         "truncated": "仅显示前 {n} 条入链。",
         "classes": "类",
         "object_properties": "对象属性",
@@ -656,6 +656,27 @@ def _ontology_triples() -> list[ox.Triple]:
     return _construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}")
 
 
+def _ontology_document(triples: list, media_type: str) -> bytes:
+    """The ontology in *media_type*; Turtle and RDF/XML in the release's own byte-stable
+    form (:mod:`crkg.build.ontology`: sorted, stable blank nodes, flat RDF/XML that the
+    OWL API reads), so ``/ontology`` gives what ``dist/ontology/`` holds. Cached: the
+    store is read-only while the service runs."""
+    if media_type not in ("text/turtle", "application/rdf+xml"):
+        return _serialise(triples, media_type, first=ONTOLOGY_IRI)
+    cache = current_app.extensions.setdefault("crkg.ld_cache", {})
+    key = ("ontology", id(_store()), media_type)
+    if key not in cache:
+        import rdflib
+
+        from crkg.build.ontology import serialize_rdfxml, serialize_turtle
+
+        graph = rdflib.Graph()
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+        write = serialize_turtle if media_type == "text/turtle" else serialize_rdfxml
+        cache[key] = write(graph)
+    return cache[key]
+
+
 @bp.get("/ontology")
 def ontology():
     """The ontology document: Turtle or RDF/XML (Protégé "open from URL"), or HTML docs."""
@@ -665,7 +686,7 @@ def ontology():
     if not triples:
         abort(404, description=f"The store holds no ontology (graph <{ONTOLOGY_GRAPH}> is empty).")
     if media != HTML:
-        response = _rdf_response(triples, media, first=ONTOLOGY_IRI)
+        response = Response(_ontology_document(triples, media), mimetype=media)
         response.headers["Content-Location"] = url_for(
             "linked_data.ontology", format=FORMAT_BY_MEDIA[media].name
         )
