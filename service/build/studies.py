@@ -45,18 +45,15 @@ SECTIONS: dict[str, tuple[str, str, bool, bool]] = {
     "hazard_events": ("hazard-event", "HazardEvent", False, False),
     "cases": ("case", "Case", True, True),
     "actors": ("actor", "Actor", True, False),
-    "target_groups": ("target-group", "TargetGroup", True, False),
+    "target_groups": ("target-group", "TargetGroup", True, True),
     "mechanisms": ("mechanism", "Mechanism", True, False),
     "interventions": ("intervention", "Intervention", True, False),
     "quotes": ("quote", "Quote", True, True),
     "observations": ("observation", "Observation", True, True),
-    "quantities": ("quantity", "Quantity", True, False),
-    "strategies": ("strategy", "Strategy", True, False),
+    "quantities": ("quantity", "Quantity", True, True),
+    "strategies": ("strategy", "Strategy", True, True),
     "references": ("reference", "Reference", True, True),
     "claims": ("claim", "Claim", True, True),
-    # Statements about codebook terms of the ontology (e.g. a goal's from→to
-    # conditions as one study states them); items name the term in ``key``.
-    "codebook": ("crkg", "", False, False),
 }
 #: The study record: ``study:`` (one mapping) in ``study.yaml``.
 STUDY_SECTION = "study"
@@ -181,8 +178,6 @@ class _Converter:
         # Prefixes for study-scoped kinds: "community" → id/community/{study}/.
         self.kind_prefixes = {}
         for kind, _cls, scoped, _ in SECTIONS.values():
-            if kind == "crkg":
-                continue
             base = f"{kind}/{self.key}/" if scoped else f"{kind}/"
             self.kind_prefixes[kind] = str(ID[base])
         self.kind_prefixes["work"] = str(ID["work/"])
@@ -233,18 +228,12 @@ class _Converter:
                 if not isinstance(entry, _Map):
                     raise CrkgError(f"{path}:{line}: every item of {section!r} must be a mapping with a 'key'")
                 key = entry.get("key")
-                if not isinstance(key, str) or not (KEY_RE.match(key) or kind == "crkg"):
+                if not isinstance(key, str) or not KEY_RE.match(key):
                     raise CrkgError(
                         f"{path}:{entry.line}: item of {section!r} needs a 'key' of letters, digits, "
                         f"'.', '_' or '-' (got {key!r})"
                     )
-                if kind == "crkg":
-                    if key not in self.context:
-                        raise CrkgError(f"{path}:{entry.line}: codebook term {key!r} is not in the context")
-                    iri = self.expand_term(key)
-                else:
-                    iri = self.kind_prefixes[kind] + key
-                self._add(_Item(section, kind, key, iri, entry, path))
+                self._add(_Item(section, kind, key, self.kind_prefixes[kind] + key, entry, path))
 
     def _add(self, item: _Item) -> None:
         slot = (item.kind, item.key)
@@ -257,19 +246,12 @@ class _Converter:
         self.index[slot] = item
         self.items.append(item)
 
-    def expand_term(self, name: str) -> str:
-        d = self.context[name]
-        iri = d if isinstance(d, str) else d["@id"]
-        prefix, _, rest = iri.partition(":")
-        ns = self.context.get(prefix)
-        return ns + rest if isinstance(ns, str) and not iri.startswith("http") else iri
-
     # --- pass 2: check and build JSON-LD nodes ----------------------------
 
     def node(self, item: _Item) -> dict:
         out: dict = {"@id": item.iri}
         types: list[str] = []
-        if item.kind not in ("crkg", "study"):
+        if item.kind != "study":
             _kind, cls, _scoped, in_study = SECTIONS[item.section]
             types.append(cls)
             if in_study:
@@ -422,7 +404,7 @@ def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
     bibtex_to_graph(entries, graph, study_iri=URIRef(ID[f"study/{conv.key}"]),
                     cited={_work_key(o) for o in graph.objects(None, CRKG.refersTo)})
 
-    source_map = {URIRef(i.iri): (i.path, i.key, i.data.line) for i in conv.items if i.kind != "crkg"}
+    source_map = {URIRef(i.iri): (i.path, i.key, i.data.line) for i in conv.items}
     for e in entries:
         source_map[URIRef(ID[f"work/{e.key}"])] = (e.path, e.key, e.line)
     return StudyGraph(conv.key, graph, study_graph(conv.key), source_map, sources)
