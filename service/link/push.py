@@ -115,6 +115,13 @@ class GraphWriter:
         result = self._http.request(
             "POST", self.update_url, data=data, timeout=self.timeout, what="update endpoint",
             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        if result.status in (401, 403) or b"No permission" in result.body:
+            hint = ("; give --user and --password of an account allowed to update"
+                    " (Virtuoso: use its authenticated endpoint /sparql-auth).")
+            try:
+                raise_for_status(result, self.update_url, query=False)
+            except CrkgError as exc:
+                raise type(exc)(f"{exc}{hint}") from None
         raise_for_status(result, self.update_url, query=False)
 
     def _put(self, iri: str, triples: Sequence) -> None:
