@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -397,8 +398,12 @@ def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
 
     graph = bind_prefixes(Graph())
     try:
-        graph.parse(data=json.dumps(doc, ensure_ascii=False), format="json-ld",
-                    base=str(ID[f"study/{conv.key}/"]))
+        with warnings.catch_warnings():
+            # rdflib 7's JSON-LD parser wraps its sink in a ConjunctiveGraph internally.
+            warnings.filterwarnings("ignore", message="ConjunctiveGraph is deprecated",
+                                    category=DeprecationWarning)
+            graph.parse(data=json.dumps(doc, ensure_ascii=False), format="json-ld",
+                        base=str(ID[f"study/{conv.key}/"]))
     except Exception as exc:  # rdflib's JSON-LD parser raises assorted types
         raise CrkgError(f"{folder}: JSON-LD conversion failed: {exc}") from exc
     bibtex_to_graph(entries, graph, study_iri=URIRef(ID[f"study/{conv.key}"]),
