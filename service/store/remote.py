@@ -203,16 +203,23 @@ class RemoteStore(Store):
         self,
         query_url: str,
         *,
-        timeout: float = 30.0,
+        config=None,
+        timeout: float | None = None,
         user: str | None = None,
         password: str | None = None,
-        service_allowlist: Sequence[str] = (),
+        service_allowlist: Sequence[str] | None = None,
         graph_prefix: str = str(GRAPH),
         update_url: str | None = None,
         graph_store_url: str | None = None,
         graphs_ttl: float = 60.0,
         user_agent: str = USER_AGENT,
     ):
+        # A ``crkg.web.config.Config`` supplies what is not given: the same time limit
+        # and SERVICE allow-list as the embedded store.
+        if timeout is None:
+            timeout = float(getattr(config, "QUERY_TIMEOUT", 30.0))
+        if service_allowlist is None:
+            service_allowlist = tuple(getattr(config, "SERVICE_ALLOWLIST", ()))
         self.query_url = query_url
         self.timeout = timeout
         self.service_allowlist = tuple(service_allowlist)
