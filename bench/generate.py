@@ -135,8 +135,8 @@ NUMERALS = "一二三四五六七八九"
 #: Per-study shape. Triples per community and the fixed part were measured on the
 #: converter's output (see ``calibrate``); the generator aims studies at a triple budget.
 INTERVENTIONS_PER_COMMUNITY = 8
-TRIPLES_PER_COMMUNITY = 290
-TRIPLES_FIXED = 560
+TRIPLES_PER_COMMUNITY = 233
+TRIPLES_FIXED = 542
 
 
 def q(text: str) -> str:

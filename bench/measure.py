@@ -113,31 +113,33 @@ def page_construct(path: str, id_base: str = "https://w3id.org/crkg/id/") -> str
 
 
 def latency(target: Target, request: Request, repeats: int, warmup: int = 1,
-            budget: float | None = None) -> list[float]:
+            budget: float | None = None) -> tuple[list[float], bytes]:
     """Seconds for each of *repeats* sequential runs (after *warmup* unmeasured runs).
 
     Stops early (with at least one measured run) once *budget* seconds are spent, so
-    a peer that takes minutes per query does not hold the whole benchmark up.
+    a peer that takes minutes per query does not hold the whole benchmark up. Returns
+    the times and the last response body.
     """
     client = target.client()
+    body = b""
     try:
         spent = 0.0
         for _ in range(warmup):
             t0 = time.perf_counter()
-            client.run(request, page_construct)
+            body = client.run(request, page_construct)
             spent += time.perf_counter() - t0
             if budget is not None and spent > budget:
                 # the warm-up alone took the budget: measure that one run
-                return [spent / max(warmup, 1)]
+                return [spent / max(warmup, 1)], body
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            client.run(request, page_construct)
+            body = client.run(request, page_construct)
             times.append(time.perf_counter() - t0)
             spent += times[-1]
             if budget is not None and spent > budget:
                 break
-        return times
+        return times, body
     finally:
         client.close()
 

@@ -1,0 +1,321 @@
+"""RESULTS.md from ``results.json``: ratios first, then the raw numbers.
+
+The hand-written analysis (profiles, causes, proposed fixes) lives in
+``bench/FINDINGS.md`` and is appended as it is, so re-rendering never loses it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+FINDINGS = Path(__file__).with_name("FINDINGS.md")
+SYSTEMS = ("oxigraph", "crkg", "virtuoso", "rdflib")
+NAMES = {"oxigraph": "pyoxigraph in-process", "crkg": "crkg /sparql", "virtuoso": "Virtuoso",
+         "rdflib": "rdflib in-memory endpoint"}
+
+# Targets of issue 6 item 3
+T_OX, T_VIRT, T_RDFLIB, T_RSS, T_START, T_VALIDATE = 1.25, 1.0, 25.0, 600.0, 1.5, 0.100
+
+
+def ms(x) -> str:
+    return "–" if x is None else (f"{x * 1000:.1f}" if x < 10 else f"{x * 1000:.0f}")
+
+
+def ratio(a, b) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def _median_runs(runs: list[dict], step: str):
+    xs = [r["timings"][step] for r in runs if r.get("status") == "ok" and step in r.get("timings", {})]
+    return statistics.median(xs) if xs else None
+
+
+def render(results: dict) -> str:
+    out: list[str] = ["# crkg benchmark results", ""]
+    out.append("Produced by (in this order, into one `bench/out/results.json`):")
+    out.append("")
+    out += [f"    {c}" for c in results.get("commands", [])]
+    out.append("")
+    out.append(f"Run {results.get('started', '?')} – {results.get('finished', 'still running')}. "
+               "Ratios are taken within this one run on this one machine; absolute times are "
+               "only meaningful on it.")
+    out.append("")
+    m = results.get("machine", {})
+    out.append("| machine | |")
+    out.append("|---|---|")
+    for k, v in m.items():
+        out.append(f"| {k} | {v} |")
+    out.append("")
+    out += _targets(results)
+    out += _build(results)
+    out += _serve(results)
+    out += _validate_start(results)
+    if results.get("errors"):
+        out.append("## Stages that failed")
+        out.append("")
+        for k, v in results["errors"].items():
+            out.append(f"- **{k}**:")
+            out.append("")
+            out.append("```")
+            out.append(v.strip()[-1500:])
+            out.append("```")
+        out.append("")
+    if FINDINGS.is_file():
+        out.append(FINDINGS.read_text(encoding="utf-8").strip())
+        out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _lat(results, system, label):
+    s = results.get("serve", {}).get("systems", {}).get(system, {})
+    v = s.get("latency", {}).get(label, {})
+    return v.get("median")
+
+
+def _targets(results: dict) -> list[str]:
+    out = ["## Targets (issue 6 item 3)", "", "| target | measured | met? |", "|---|---|---|"]
+    serve = results.get("serve", {})
+    queries = serve.get("queries", [])
+    label = serve.get("label", "?")
+
+    def worst(a, b, limit):
+        rs = []
+        for q in queries:
+            x, y = _lat(results, a, q), _lat(results, b, q)
+            if x is not None and y:
+                rs.append((x / y, q))
+        if not rs:
+            return None
+        rs.sort()
+        med = statistics.median(r for r, _ in rs)
+        over = [q for r, q in rs if r > limit]
+        return rs, med, over
+
+    w = worst("crkg", "oxigraph", T_OX)
+    if w:
+        rs, med, over = w
+        out.append(f"| /sparql latency ≤ {T_OX}× in-process pyoxigraph ({label}) | median ratio "
+                   f"{med:.2f}×, worst {rs[-1][0]:.2f}× ({rs[-1][1]}) | "
+                   f"{'yes' if not over else f'no: {len(over)} of {len(rs)} queries over'} |")
+    else:
+        out.append(f"| /sparql latency ≤ {T_OX}× in-process pyoxigraph | not measured | – |")
+    w = worst("crkg", "virtuoso", T_VIRT)
+    if w:
+        rs, med, over = w
+        out.append(f"| /sparql latency ≤ {T_VIRT}× Virtuoso ({label}) | median ratio {med:.2f}×, "
+                   f"worst {rs[-1][0]:.2f}× ({rs[-1][1]}) | "
+                   f"{'yes' if not over else f'no: {len(over)} of {len(rs)} queries over'} |")
+    else:
+        out.append(f"| /sparql latency ≤ {T_VIRT}× Virtuoso | not measured | – |")
+    w = worst("rdflib", "crkg", 0)
+    if w:
+        rs, med, _ = w
+        slow = [q for r, q in rs if r < T_RDFLIB]
+        met = "yes" if not slow else f"no: {len(slow)} of {len(rs)} queries under {T_RDFLIB:g}×"
+        out.append(f"| ≥ {T_RDFLIB:g}× faster than rdflib in memory ({label}) | median {med:.1f}×, "
+                   f"least {rs[0][0]:.1f}× ({rs[0][1]}) | {met} |")
+    else:
+        out.append(f"| ≥ {T_RDFLIB:g}× faster than rdflib in memory | not measured | – |")
+    crkg = serve.get("systems", {}).get("crkg", {})
+    if crkg.get("peak_rss_mib"):
+        rss = crkg["peak_rss_mib"]
+        out.append(f"| serving {label} triples in ≤ {T_RSS:g} MB RSS | {rss:.0f} MiB peak (sum over "
+                   f"the process tree) | {'yes' if rss * 1.048576 <= T_RSS else 'no'} |")
+    else:
+        out.append(f"| serving in ≤ {T_RSS:g} MB RSS | not measured | – |")
+    runs = results.get("start", {}).get("runs", [])
+    if runs:
+        s = statistics.median(r["first_query_s"] for r in runs)
+        out.append(f"| first query within {T_START} s of `crkg serve` start (shipped data) | "
+                   f"{s:.2f} s (median of {len(runs)}) | {'yes' if s <= T_START else 'no'} |")
+    else:
+        out.append(f"| first query within {T_START} s of start | not measured | – |")
+    val = results.get("validate", {})
+    if val:
+        parts, met = [], True
+        for name, v in val.items():
+            parts.append(f"{name} ({v['triples']} triples): {v['median_s'] * 1000:.0f} ms")
+            met = met and v["median_s"] < T_VALIDATE
+        out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | {'; '.join(parts)} | "
+                   f"{'yes' if met else 'no'} |")
+    else:
+        out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | not measured | – |")
+    out.append("")
+    return out
+
+
+def _build(results: dict) -> list[str]:
+    builds = results.get("build", {})
+    if not builds:
+        return []
+    out = ["## (a) Build", "",
+           "`crkg build` (`crkg.build.pipeline.build`, no `dist/`) in a child process on generated "
+           "studies; seconds per step (`BuildResult.timings`; *other* = total − steps: "
+           "rdflib → pyoxigraph dataset and canonicalisation, which are not a timed step), median "
+           "over the runs; peak RSS of the build process.", ""]
+    steps: list[str] = []
+    for b in builds.values():
+        for r in b["runs"]:
+            for k in r.get("timings", {}):
+                if k not in steps:
+                    steps.append(k)
+    head = ["size", "studies × communities", "asserted + ontology + inferred triples", "runs"] + steps + \
+           ["other", "total", "peak RSS MiB", "status"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for label, b in builds.items():
+        runs = b["runs"]
+        ok = [r for r in runs if r.get("status") == "ok"]
+        triples = "–"
+        if ok and ok[-1].get("graphs"):
+            triples = f"{sum(ok[-1]['graphs'].values()):,}"
+        row = [label, f"{b['studies']} × {b['communities']}", triples, str(len(runs))]
+        for st in steps:
+            v = _median_runs(runs, st) if ok else (runs[-1]["timings"].get(st) if runs else None)
+            row.append("–" if v is None else f"{v:.2f}")
+        if ok:
+            tot = statistics.median(r["total"] for r in ok)
+            other = statistics.median(r["total"] - sum(r["timings"].values()) for r in ok)
+            row += [f"{other:.2f}", f"{tot:.2f}", f"{max(r['peak_rss_mib'] for r in ok):.0f}", "ok"]
+        else:
+            last = runs[-1] if runs else {}
+            row += ["–", f"> {last.get('wall', 0):.0f}", f"{last.get('peak_rss_mib', 0):.0f}",
+                    last.get("status", "not run")]
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    for label, b in builds.items():
+        if b.get("profile"):
+            out.append(f"cProfile of the build at {label} (top functions by own time; full "
+                       f"listing in `bench/out/profile-build-{label}.txt`):")
+            out.append("")
+            out.append("| function | own s | cumulative s |")
+            out.append("|---|---|---|")
+            for f, tt, ct in b["profile"][:15]:
+                out.append(f"| `{f}` | {tt:.2f} | {ct:.2f} |")
+            out.append("")
+    lo = results.get("load_only", {})
+    for label, r in lo.items():
+        out.append(f"Serving store at {label} built load-only (convert + load, no SHACL, no "
+                   f"reasoning): {r['status']}, {fmt(r.get('timings', {}))}.")
+        out.append("")
+    return out
+
+
+def fmt(t: dict) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in t.items())
+
+
+def _serve(results: dict) -> list[str]:
+    serve = results.get("serve")
+    if not serve:
+        return []
+    systems = serve.get("systems", {})
+    have = [s for s in SYSTEMS if s in systems]
+    label = serve["label"]
+    out = [f"## (b) Query latency at {label} ({serve['quads']:,} quads; store: {serve['store']})", "",
+           "Median milliseconds per query (sequential, one keep-alive client, after one warm-up; "
+           "SELECT/ASK as SPARQL JSON, pages as Turtle; a system that needs the budget for one "
+           "query is measured once), and the ratios the targets are about. `rows` is the size "
+           "of crkg's answer; a `≠` marks a system whose answer had a different size.", ""]
+    head = ["query", "rows"] + [NAMES[s] + " ms" for s in have] + \
+           ["crkg / pyoxigraph", "crkg / Virtuoso", "rdflib / crkg"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for q in serve["queries"]:
+        sizes = {s: systems[s].get("sizes", {}).get(q) for s in have}
+        ref = sizes.get("crkg", next(iter(sizes.values()), None))
+        row = [q.replace("|", "\\|"), "–" if ref is None else str(ref)]
+        for s in have:
+            lat = systems[s].get("latency", {}).get(q, {})
+            if "error" in lat:
+                row.append("error")
+                continue
+            cell = ms(lat.get("median"))
+            if sizes[s] is not None and ref is not None and sizes[s] != ref:
+                cell += f" ≠{sizes[s]}"
+            row.append(cell)
+        row += [ratio(_lat(results, "crkg", q), _lat(results, "oxigraph", q)),
+                ratio(_lat(results, "crkg", q), _lat(results, "virtuoso", q)),
+                ratio(_lat(results, "rdflib", q), _lat(results, "crkg", q))]
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    errors = [(s, q, v["error"]) for s in have for q, v in systems[s].get("latency", {}).items()
+              if "error" in v]
+    for s, q, e in errors[:12]:
+        out.append(f"- {NAMES[s]}, {q}: `{e[:200]}`")
+    if errors:
+        out.append("")
+    out += [f"## (c) Throughput, 8 concurrent clients, at {label}", "",
+            "Requests per second over the run (each client its own keep-alive connection, cycling "
+            "through 200 resources); p50/p95 latency in ms. Lookups: all properties of one "
+            "resource, or its labels. Pages: `/id/...` as Turtle (for Virtuoso and the in-process "
+            "floor, the equivalent CONSTRUCT). The load generator runs on the same 2 cores.", "",
+            "| system | lookups req/s | p50 | p95 | pages req/s | p50 | p95 | errors |",
+            "|---|---|---|---|---|---|---|---|"]
+    for s in have:
+        tp = systems[s].get("throughput", {})
+        lk, pg = tp.get("lookups", {}), tp.get("pages", {})
+        errs = (lk.get("errors") or 0) + (pg.get("errors") or 0)
+        out.append(f"| {NAMES[s]} | {_rps(lk)} | {ms(lk.get('p50'))} | {ms(lk.get('p95'))} | "
+                   f"{_rps(pg)} | {ms(pg.get('p50'))} | {ms(pg.get('p95'))} | {errs} |")
+    out.append("")
+    out += ["## (d) Memory and start", "",
+            "| system | peak RSS MiB (sum over its processes) | ready after s | notes |",
+            "|---|---|---|---|"]
+    for s in have:
+        e = systems[s]
+        if "error" in e:
+            out.append(f"| {NAMES[s]} | – | – | failed: {e['error'][:300]} |")
+            continue
+        note = ""
+        if s == "virtuoso":
+            note = f"start {e.get('start_s', 0):.1f} s + bulk load {e.get('load_s', 0):.1f} s"
+        elif s == "rdflib":
+            note = "parses the N-Quads dump into memory at start"
+        elif s == "oxigraph":
+            note = "opens the store read-only in the benchmark process (no server)"
+        elif s == "crkg":
+            note = "opens the built store read-only"
+        rss = e.get("peak_rss_mib")
+        out.append(f"| {NAMES[s]} | {'–' if rss is None else f'{rss:.0f}'} | {e.get('ready_s', 0):.2f} | {note} |")
+    out.append("")
+    return out
+
+
+def _rps(d: dict) -> str:
+    if "error" in d:
+        return "error"
+    return f"{d['rps']:.0f}" if "rps" in d else "–"
+
+
+def _validate_start(results: dict) -> list[str]:
+    out = []
+    st = results.get("start")
+    if st:
+        out += ["## `crkg serve` start on the shipped data", ""]
+        b = st.get("build", {})
+        out.append(f"Shipped data built first ({b.get('status')}; {fmt(b.get('timings', {}))}).")
+        runs = st.get("runs", [])
+        if runs:
+            out.append("Seconds from process start to the first answered `SELECT` over HTTP: "
+                       + ", ".join(f"{r['first_query_s']:.2f}" for r in runs) + ".")
+        if st.get("error"):
+            out.append(f"Error: `{st['error'][:500]}`")
+        out.append("")
+    val = results.get("validate")
+    if val:
+        out += ["## Validating one study", "",
+                "`crkg.build.validate.validate(study_graph, ontology=...)`, median over the runs after "
+                "one warm-up (shapes parsed once). The build validates each study on its own, so this "
+                "does not grow with the rest of the graph.", "",
+                "| study | triples | median ms | conforms |", "|---|---|---|---|"]
+        for name, v in val.items():
+            out.append(f"| {name} | {v['triples']} | {v['median_s'] * 1000:.0f} | {v['conforms']} |")
+        out.append("")
+    return out
