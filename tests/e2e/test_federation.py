@@ -51,7 +51,7 @@ def store_dir(tmp_path):
     from crkg.store.embedded import write_store
 
     path = tmp_path / "store"
-    write_store(path, [(str(LINKS_GRAPH), LINKS.encode("utf-8"), "application/n-triples")])
+    write_store(path, [(str(LINKS_GRAPH), LINKS.encode("utf-8"), "text/turtle")])
     return path
 
 
