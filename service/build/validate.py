@@ -33,12 +33,13 @@ import functools
 import json
 import re
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyshacl
-from rdflib import BNode, ConjunctiveGraph, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -196,8 +197,8 @@ def validate(
 
 def _graphs_of(graph: Graph) -> list[Graph]:
     """The plain graphs to read: a Dataset contributes each of its non-empty graphs."""
-    if isinstance(graph, (Dataset, ConjunctiveGraph)):
-        return [g for g in graph.contexts() if len(g)]
+    if isinstance(graph, Dataset):
+        return [g for g in graph.graphs() if len(g)]
     return [graph]
 
 
@@ -282,7 +283,11 @@ def parse_rdf_file(path: Path) -> Graph:
         raise CrkgError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     target = Dataset() if fmt in _QUAD_FORMATS else Graph()
     try:
-        target.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+        with warnings.catch_warnings():
+            # rdflib's own TriG, N-Quads and JSON-LD parsers call rdflib APIs it has
+            # deprecated (ConjunctiveGraph, Dataset.default_context): not about the input
+            warnings.simplefilter("ignore", DeprecationWarning)
+            target.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
     except Exception as exc:  # every rdflib parser has its own exception types
         line = _error_line(exc, data, fmt)
         where = f"{path}:{line}" if line else str(path)
@@ -322,7 +327,9 @@ def _first_bad_line(data: bytes, fmt: str) -> int | None:
     for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
         probe = Dataset() if fmt == "nquads" else Graph()
         try:
-            probe.parse(data=line + "\n", format=fmt)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                probe.parse(data=line + "\n", format=fmt)
         except Exception:
             return number
     return None

@@ -1,0 +1,39 @@
+"""How long validating one study of ordinary size takes (shapes and ontology loaded).
+
+The target is < 100 ms; pySHACL evaluates every property shape once per focus node, and
+on this machine one study of ~2,100 triples takes ~0.2 s. The bound asserted here is
+generous (a shared CI machine) but catches the mistakes that cost an order of magnitude:
+RDFS inference, re-parsing the shapes on every call, a per-reference SPARQL constraint.
+"""
+
+from __future__ import annotations
+
+import time
+
+from crkg.build.validate import load_shapes, validate
+from synthetic import synthetic_study
+
+BOUND_SECONDS = 1.5
+
+
+def test_one_ordinary_study_validates_quickly(ontology, record_property):
+    study = synthetic_study()
+    load_shapes()
+    validate(study, ontology=ontology)  # warm: shapes parsed, pySHACL imported
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = validate(study, ontology=ontology)
+        timings.append(time.perf_counter() - started)
+    assert result.conforms, result.format()
+    best = min(timings)
+    record_property("validate_seconds", round(best, 4))
+    record_property("triples", len(study))
+    assert best < BOUND_SECONDS, f"validating {len(study)} triples took {best:.3f} s"
+
+
+def test_validation_does_not_change_the_data(ontology):
+    study = synthetic_study()
+    before = len(study)
+    validate(study, ontology=ontology)
+    assert len(study) == before
