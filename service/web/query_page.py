@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template, request
 
 from crkg import paths
-from crkg.namespaces import PREFIXES
+from crkg.namespaces import BASE_IRI, CRKG, ONTOLOGY_IRI, PREFIXES
 from crkg.version import __version__
 
 bp = Blueprint("query_page", __name__)
@@ -98,8 +98,12 @@ def _start_query() -> str:
 def render_query_page(status: int = 200) -> Response:
     """The query page as a complete response (HTML, with its Content-Security-Policy)."""
     examples = load_examples(cq_dir())
+    public = current_app.config.get("PUBLIC_BASE_URL")
+    page_base = (public.rstrip("/") if public else request.script_root) + "/"
     config = {
         "endpoint": request.script_root + "/sparql",
+        # for links in the result table: crkg IRIs open their pages on this deployment
+        "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": page_base},
         "startQuery": _start_query(),
         "examples": [
             {"name": e.name, "title": e.title, "description": e.description, "query": e.query}
@@ -115,6 +119,7 @@ def render_query_page(status: int = 200) -> Response:
         lang_links=None,
         examples=examples,
         config=config,
+        endpoint_display=(public.rstrip("/") if public else request.url_root.rstrip("/")) + "/sparql",
     )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -145,6 +150,7 @@ def _ui(lang: str) -> dict:
             intro="用 SPARQL 查询图谱。点击左侧示例即可运行；结果可下载为 CSV 或 JSON。",
             noscript="此页面需要 JavaScript。也可以直接向下面的端点提交查询：",
             run="运行",
+            endpoint="SPARQL 端点",
         )
     else:
         words.update(
@@ -153,6 +159,7 @@ def _ui(lang: str) -> dict:
             intro="Ask the graph in SPARQL. Click an example to run it; download results as CSV or JSON.",
             noscript="This page needs JavaScript. You can also send a query to the endpoint directly:",
             run="Run",
+            endpoint="SPARQL endpoint",
         )
     return words
 

@@ -20,6 +20,31 @@
   Yasgui.Yasqe.defaults.prefixCcApi = null;
   Yasgui.Yasqe.defaults.value = config.startQuery;
 
+  // Result tables link IRIs to where they resolve: crkg IRIs to their pages on this
+  // deployment (the same mapping as the Linked Data pages), others unchanged.
+  var iris = config.iris;
+  function pageFor(iri) {
+    if (iri === iris.ontology) return iris.pages + "ontology";
+    if (iri.indexOf(iris.terms) === 0) return iris.pages + "ontology/" + encodeURIComponent(iri.slice(iris.terms.length));
+    if (iri.indexOf(iris.base + "id/") === 0 || iri.indexOf(iris.base + "graph/") === 0) {
+      return iris.pages + iri.slice(iris.base.length);
+    }
+    return null;
+  }
+  var Table = Yasgui.Yasr.plugins.table;
+  if (Table && Table.prototype.getUriLinkFromBinding) {
+    var link = Table.prototype.getUriLinkFromBinding;
+    Table.prototype.getUriLinkFromBinding = function (binding, prefixes) {
+      var html = link.call(this, binding, prefixes);
+      var page = pageFor(binding.value);
+      if (!page) return html;
+      var a = document.createElement("a");
+      a.href = page;
+      // the HTML has been through DOMPurify, which re-quotes attributes with "
+      return html.replace(/href=(["'])[^"']*\1/, 'href="' + a.href.replace(/"/g, "%22") + '"');
+    };
+  }
+
   var yasgui = new Yasgui(root, {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: true,
