@@ -140,6 +140,25 @@ def _inconsistency_message(graph: Graph) -> str:
 # --------------------------------------------------------------------------- owlrl
 
 
+def _semantics():
+    """owlrl's OWL 2 RL rules without rule eq-ref (``x owl:sameAs x`` for every term).
+
+    eq-ref's triples are noise that :func:`materialise` drops anyway, yet owlrl stores
+    them for every subject, predicate and object and then runs the eq-rep-* rules on
+    each: about half of the closure's time. Every other equality rule (eq-sym,
+    eq-trans, eq-rep-*, eq-diff*) still runs.
+    """
+    import owlrl
+
+    class WithoutReflexiveSameAs(owlrl.OWLRL_Semantics):
+        def _equality(self, triple, cycle_num):
+            s, p, o = triple
+            if p == OWL.sameAs and s != o or p == RDF.type and o == OWL.AllDifferent:
+                super()._equality(triple, cycle_num)
+
+    return WithoutReflexiveSameAs
+
+
 def _closure(graph: Graph) -> Graph:
     import owlrl
 
@@ -148,12 +167,66 @@ def _closure(graph: Graph) -> Graph:
     # improved_datatypes=False: owlrl's "improved" datatype handling patches rdflib's
     # literal conversion for the whole process, which other modules would then see.
     owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics,
+        _semantics(),
         improved_datatypes=False,
         axiomatic_triples=False,
         datatype_axioms=False,
     ).expand(closed)
     return closed
+
+
+#: Property axioms (and characteristics) that make OWL 2 RL rules fire on a property's use.
+_PROPERTY_AXIOMS = frozenset(
+    {
+        RDFS.domain,
+        RDFS.range,
+        RDFS.subPropertyOf,
+        OWL.equivalentProperty,
+        OWL.inverseOf,
+        OWL.propertyChainAxiom,
+        OWL.propertyDisjointWith,
+    }
+)
+_CHARACTERISTICS = frozenset(
+    {
+        OWL.FunctionalProperty,
+        OWL.InverseFunctionalProperty,
+        OWL.TransitiveProperty,
+        OWL.SymmetricProperty,
+        OWL.AsymmetricProperty,
+        OWL.IrreflexiveProperty,
+    }
+)
+#: Built-in annotation properties; the rest of the RDF/RDFS/OWL vocabulary drives rules.
+_BUILTIN_ANNOTATIONS = frozenset({RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, OWL.versionInfo})
+
+
+def _without_inert(graph: Graph) -> Graph:
+    """*graph* without the triples no OWL 2 RL rule can use: those whose predicate has no
+    domain, range, super- or sub-property, inverse, chain, characteristic or
+    restriction (labels, definitions, notes, texts ...). Left in, owlrl would visit each of
+    them in every cycle for nothing. (Only eq-rep-* could copy them, across an
+    owl:sameAs, and materialise refuses sameAs between crkg resources.)"""
+    chained = {p for lst in graph.objects(None, OWL.propertyChainAxiom) for p in graph.items(lst)}
+    referenced = chained | set(graph.objects(None, OWL.onProperty))
+    for axiom in (RDFS.subPropertyOf, OWL.equivalentProperty, OWL.inverseOf, OWL.propertyDisjointWith):
+        referenced |= set(graph.objects(None, axiom))
+
+    def inert(p) -> bool:
+        if str(p).startswith(_BUILTIN_PREFIXES):
+            return p in _BUILTIN_ANNOTATIONS
+        if p in referenced:
+            return False
+        if any(a in _PROPERTY_AXIOMS for a in graph.predicates(p, None)):
+            return False
+        return not any(t in _CHARACTERISTICS for t in graph.objects(p, RDF.type))
+
+    inert_predicates = {p for p in set(graph.predicates()) if inert(p)}
+    out = Graph()
+    for triple in graph:
+        if triple[1] not in inert_predicates:
+            out.add(triple)
+    return out
 
 
 def _owlrl_errors(closed: Graph) -> list[str]:
@@ -176,7 +249,7 @@ def materialise(ontology: Graph, data: Graph) -> Graph:
     asserted = Graph()
     asserted += ontology
     asserted += data
-    closed = _closure(asserted)
+    closed = _closure(_without_inert(asserted))
     errors = _owlrl_errors(closed)
     if errors:
         raise NonConformant("OWL 2 RL reasoning found contradictions:\n" + "\n".join(f"  - {e}" for e in errors))
