@@ -105,6 +105,7 @@ def test_void_counts_match_the_links(links):
         predicate = links.value(ls, VOID.linkPredicate)
         target = links.value(ls, VOID.objectsTarget)
         space = str(links.value(target, VOID.uriSpace))
+        assert predicate == SKOS.exactMatch and space == str(WD)
         assert links.value(ls, VOID.subjectsTarget) == ID["dataset/crkg"]
         assert set(links.objects(ls, VOID.target)) == {ID["dataset/crkg"], target}
         assert (ID["dataset/crkg"], VOID.subset, ls) in links
