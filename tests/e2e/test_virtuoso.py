@@ -302,3 +302,83 @@ def test_push_with_wrong_password_exits_2(virtuoso, source_dir):
 def test_anonymous_update_is_refused(virtuoso, source_dir):
     done = _crkg("push", "--endpoint", virtuoso.sparql, "--store", str(source_dir))
     assert done.returncode == 2, done.stderr
+
+
+# ------------------------------------------------------------ served, as a user runs it
+
+class Served:
+    """`crkg serve` as its own process on a free loopback port."""
+
+    def __init__(self, *args: str):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = shutil.which("crkg")
+        command = [exe] if exe else [sys.executable, "-c", "from crkg.cli import main; main()"]
+        self.process = subprocess.Popen(
+            command + ["serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"crkg serve {' '.join(args)} exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/sparql?query=ASK%7B%7D", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        self.stop()
+        pytest.fail(f"crkg serve {' '.join(args)} did not answer within 60 s")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def served(virtuoso, pushed, source_dir):
+    embedded_server = Served("--store", str(source_dir))
+    try:
+        backend_server = Served("--store", str(source_dir), "--backend", virtuoso.sparql)
+    except BaseException:
+        embedded_server.stop()
+        raise
+    yield embedded_server, backend_server
+    backend_server.stop()
+    embedded_server.stop()
+
+
+def _sparqlwrapper_answer(url: str, sparql: str):
+    from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+
+    client = SPARQLWrapper(f"{url}/sparql", agent="crkg-tests")
+    client.setMethod(POST)
+    client.setQuery(sparql)
+    results = client.queryType in ("SELECT", "ASK")
+    client.setReturnFormat(JSON if results else TURTLE)
+    with client.query().response as response:
+        raw = response.read()
+    if results:
+        parsed = ox.parse_query_results(raw, format=ox.QueryResultsFormat.JSON)
+        if isinstance(parsed, ox.QueryBoolean):
+            return bool(parsed)
+        names = [v.value for v in parsed.variables]
+        return Counter(tuple((n, _norm(s[n])) for n in names) for s in parsed)
+    return Counter(tuple(_norm(t) for t in (q.subject, q.predicate, q.object))
+                   for q in ox.parse(raw, format=ox.RdfFormat.TURTLE))
+
+
+def test_served_backend_answers_every_competency_question_as_embedded(served):
+    """`crkg serve --backend` against `crkg serve`, over HTTP, with SPARQLWrapper."""
+    assert CQ_FILES
+    embedded_server, backend_server = served
+    for path in CQ_FILES:
+        sparql = path.read_text(encoding="utf-8")
+        want = _sparqlwrapper_answer(embedded_server.url, sparql)
+        assert _sparqlwrapper_answer(backend_server.url, sparql) == want, path.name
