@@ -34,6 +34,7 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 
 from crkg.namespaces import GRAPH, PREFIXES
+from crkg.store import guard
 from crkg.store.base import (
     BackendUnavailable,
     QueryError,
@@ -51,51 +52,31 @@ USER_AGENT = f"crkg/{__version__} (+https://w3id.org/crkg/; Community Resilience
 _XML = "application/sparql-results+xml"
 _NTRIPLES = "application/n-triples"
 
-# Lexer pieces for the few things read from a query's text before it is sent: strings,
-# IRIs and comments are blanked so keywords inside them are not seen.
-_STRING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.S)
-_IRI = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
-_COMMENT = re.compile(r"#[^\n]*")
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
-_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
-_FROM = re.compile(r"\bFROM\b", re.I)
+def _only_queries(info):
+    if info.form == "update":
+        raise QueryError("updates are not accepted on the query endpoint (SPARQL 1.1 Protocol §2.2)")
+    if info.form is None:
+        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return info
 
 
-def _blank(sparql: str) -> str:
-    """The query with its string literals, IRIs and comments replaced by spaces."""
-    out, pos = [], 0
-    pattern = re.compile(f"{_STRING.pattern}|{_IRI.pattern}|{_COMMENT.pattern}", re.S)
-    for m in pattern.finditer(sparql):
-        out.append(sparql[pos:m.start()])
-        out.append(" ")
-        pos = m.end()
-    out.append(sparql[pos:])
-    return "".join(out)
+def inspect(sparql: str, allowlist: Sequence[str] = ()):
+    """The embedded store's guard (``crkg.store.guard.check``), plus: queries only.
+
+    Raises ``ServiceNotAllowed`` / ``QueryError`` before anything is sent; returns the
+    guard's ``QueryInfo`` (query form, whether the query names its own dataset).
+    """
+    return _only_queries(guard.check(sparql, allowlist))
 
 
 def query_form(sparql: str) -> str:
     """``select`` | ``ask`` | ``construct`` | ``describe``; ``QueryError`` for an update."""
-    text = _blank(sparql)
-    form = _FORM.search(text)
-    update = _UPDATE.search(text)
-    if update and (not form or update.start() < form.start()):
-        raise QueryError("updates are not accepted on the query endpoint (SPARQL 1.1 Protocol §2.2)")
-    if not form:
-        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return form.group(1).lower()
+    return _only_queries(guard.analyse(sparql)).form
 
 
 def names_dataset(sparql: str) -> bool:
     """True when the query has its own ``FROM`` / ``FROM NAMED`` clauses."""
-    return bool(_FROM.search(_blank(sparql)))
-
-
-def _service_check(sparql: str, allowlist: Sequence[str]) -> None:
-    """The guard the embedded store applies: SERVICE only to allow-listed endpoints."""
-    from crkg.store import guard  # the endpoint layer's one definition of the rule
-
-    guard.check_service(sparql, allowlist)
+    return guard.analyse(sparql).has_dataset
 
 
 def _retry_after(headers) -> str:
@@ -236,13 +217,13 @@ class RemoteStore(Store):
 
     def query(self, sparql, *, media_type, default_graph_uris=(), named_graph_uris=(),
               timeout=30.0, max_rows=None) -> QueryResponse:
-        form = query_form(sparql)
-        _service_check(sparql, self.service_allowlist)
+        info = inspect(sparql, self.service_allowlist)
+        form = info.form
         params = [("query", sparql)]
         if default_graph_uris or named_graph_uris:
             params += [("default-graph-uri", g) for g in default_graph_uris]
             params += [("named-graph-uri", g) for g in named_graph_uris]
-        elif not names_dataset(sparql):
+        elif not info.has_dataset:
             graphs = self.named_graphs() or [str(GRAPH["none"])]
             params += [("default-graph-uri", g) for g in graphs]
             params += [("named-graph-uri", g) for g in graphs]
