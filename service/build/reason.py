@@ -125,7 +125,8 @@ def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True
 def _inconsistency_message(graph: Graph) -> str:
     """HermiT only says "inconsistent"; the OWL 2 RL rules often say why (a resource in
     two disjoint classes, two distinct codebook individuals made the same)."""
-    reasons = _owlrl_errors(_closure(graph))
+    closed = _closure(_without_inert(graph))
+    reasons = _owlrl_errors(closed) + _union_violations(closed)
     text = "HermiT: the ontology and data are inconsistent (no model satisfies them)."
     if reasons:
         text += " The OWL 2 RL rules point at:\n" + "\n".join(f"  - {r}" for r in reasons)
@@ -233,6 +234,34 @@ def _owlrl_errors(closed: Graph) -> list[str]:
     from owlrl.Namespaces import ERRNS
 
     return sorted(str(m) for node in closed.subjects(RDF.type, ERRNS.ErrorMessage) for m in closed.objects(node, ERRNS.error))
+
+
+def _union_violations(closed: Graph, limit: int = 20) -> list[str]:
+    """Uses of a property whose domain or range is a union of classes (which OWL 2 RL
+    cannot reason with) on a resource of none of those classes. With the ontology's
+    disjoint top-level classes such a use is usually what makes HermiT fail."""
+    found: list[str] = []
+    for axiom, position in ((RDFS.domain, 0), (RDFS.range, 2)):
+        for prop, expression in closed.subject_objects(axiom):
+            members = closed.value(expression, OWL.unionOf) if isinstance(expression, BNode) else None
+            if members is None:
+                continue
+            classes = set(closed.items(members))
+            for triple in closed.triples((None, prop, None)):
+                node = triple[position]
+                if isinstance(node, Literal) or any((node, RDF.type, c) in closed for c in classes):
+                    continue
+                names = ", ".join(sorted(_short(c) for c in classes))
+                side = "subject" if position == 0 else "object"
+                found.append(f"{_short(prop)} has {side} <{node}>, which is none of {names}")
+    found = sorted(set(found))
+    return found[:limit] + ([f"... and {len(found) - limit} more"] if len(found) > limit else [])
+
+
+def _short(term) -> str:
+    from crkg.namespaces import CRKG
+
+    return f"crkg:{term[len(str(CRKG)):]}" if str(term).startswith(str(CRKG)) else f"<{term}>"
 
 
 def materialise(ontology: Graph, data: Graph) -> Graph:
