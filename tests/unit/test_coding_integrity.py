@@ -312,3 +312,20 @@ def test_the_coding_conforms_to_the_shapes_and_uses_declared_terms():
     result = validate(s.graph)
     assert result.conforms, result.format(source_map=s.source_map)
     assert not undeclared_crkg_terms(s.graph)
+
+
+def test_the_coding_is_consistent_with_the_ontology():
+    """HermiT on ontology + coding: catches e.g. a property whose domain is disjoint with
+    the subject's class (crkg:respondsTo on the study once made the study a Case)."""
+    from rdflib import Graph
+
+    from crkg.build.ontology import load_ontology
+    from crkg.build.reason import check_consistency
+
+    union = Graph()
+    for triple in load_ontology():
+        union.add(triple)
+    for triple in study().graph:
+        union.add(triple)
+    report = check_consistency(union)
+    assert report.triples == len(union)
