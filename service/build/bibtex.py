@@ -10,7 +10,8 @@ BibTeX             RDF
 ``@incollection``  ``fabio:BookChapter`` (also ``@inbook``)
 ``@misc``          ``fabio:Expression`` (a work whose kind is not verified)
 key                the IRI ``https://w3id.org/crkg/id/work/{key}``
-title              ``dcterms:title``
+title              ``dcterms:title`` and ``rdfs:label``
+langid             the language tag of the title (``english`` → ``@en``)
 author             ``dcterms:creator`` (one literal per author, as in the record)
 year               ``dcterms:issued`` (``xsd:gYear``)
 journal            ``prism:publicationName`` (``booktitle`` likewise for chapters)
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import bibtexparser
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from crkg.errors import CrkgError
 from crkg.namespaces import CITO, CRKG, FABIO, ID, PRISM
@@ -49,7 +50,9 @@ TYPES = {
     "misc": FABIO.Expression,
 }
 FIELDS = {"author", "title", "year", "journal", "booktitle", "volume", "number", "pages",
-          "publisher", "editor", "doi", "note"}
+          "publisher", "editor", "doi", "note", "langid"}
+#: biblatex ``langid`` → the language tag of ``dcterms:title`` and ``rdfs:label``.
+LANGUAGES = {"english": "en", "chinese": "zh", "german": "de", "french": "fr", "japanese": "ja"}
 
 
 @dataclass
@@ -132,7 +135,14 @@ def bibtex_to_graph(entries: list[BibEntry], graph: Graph, study_iri: URIRef,
         w = work_iri(e.key)
         f = e.fields
         graph.add((w, RDF.type, TYPES[e.entry_type]))
-        graph.add((w, DCTERMS.title, Literal(f["title"])))
+        lang = None
+        if "langid" in f:
+            lang = LANGUAGES.get(f["langid"].lower())
+            if lang is None:
+                raise CrkgError(f"{e.path}:{e.line} (entry {e.key}): unknown langid {f['langid']!r} "
+                                f"(known: {', '.join(sorted(LANGUAGES))})")
+        graph.add((w, DCTERMS.title, Literal(f["title"], lang=lang)))
+        graph.add((w, RDFS.label, Literal(f["title"], lang=lang)))
         graph.add((w, DCTERMS.bibliographicCitation, Literal(citation(e))))
         for author in _authors(f.get("author", "")):
             graph.add((w, DCTERMS.creator, Literal(author)))

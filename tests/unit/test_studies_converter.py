@@ -116,6 +116,7 @@ BIB = """\
 @article{magis2010,
   author = {Magis, K},
   title = {Community resilience: an indicator of social sustainability},
+  langid = {english},
   year = {2010},
   journal = {Society & Natural Resources},
   volume = {23},
@@ -206,6 +207,10 @@ def test_bibtex_becomes_fabio_and_cito(tmp_path):
     assert (magis, RDF.type, FABIO.JournalArticle) in g
     assert (lin, RDF.type, FABIO.Book) in g
     assert (magis, DCTERMS.issued, Literal("2010", datatype=XSD.gYear)) in g
+    title = "Community resilience: an indicator of social sustainability"
+    assert (magis, DCTERMS.title, Literal(title, lang="en")) in g
+    assert (magis, RDFS.label, Literal(title, lang="en")) in g
+    assert (lin, DCTERMS.title, Literal("Social Capital")) in g  # no langid: no tag
     assert (magis, PRISM.doi, Literal("10.1080/08941920903305674")) in g
     assert (magis, OWL.sameAs, URIRef("https://doi.org/10.1080/08941920903305674")) in g
     assert (magis, PRISM.publicationName, Literal("Society & Natural Resources")) in g
@@ -225,7 +230,7 @@ def test_source_map_names_file_key_and_line(tmp_path):
     assert (Path(path).name, key) == ("coding.yaml", "A-sandbags")
     assert (folder / "coding.yaml").read_text().splitlines()[line - 1].strip() == "- key: A-sandbags"
     path, key, line = study.source_map[URIRef(ID["work/lin2001"])]
-    assert (Path(path).name, key, line) == ("references.bib", "lin2001", 12)
+    assert (Path(path).name, key, line) == ("references.bib", "lin2001", 13)
     names = sorted(p.name for p in study.sources)
     assert names == ["coding.yaml", "context.jsonld", "places.yaml", "references.bib", "study.yaml"]
 
@@ -352,9 +357,14 @@ def test_bibtex_syntax_error(tmp_path):
 
 def test_bibtex_unknown_field_and_duplicate_key(tmp_path):
     msg = error_of(tmp_path, references_bib=BIB.replace("  year = {2001},", "  yaer = {2001},"))
-    assert "references.bib:15 (entry lin2001)" in msg and "unknown BibTeX field 'yaer'" in msg
+    assert "references.bib:16 (entry lin2001)" in msg and "unknown BibTeX field 'yaer'" in msg
     msg = error_of(tmp_path / "b", references_bib=BIB + "\n@misc{lin2001, title = {again}}\n")
     assert "references.bib:" in msg and "lin2001" in msg
+
+
+def test_bibtex_unknown_langid(tmp_path):
+    msg = error_of(tmp_path, references_bib=BIB.replace("langid = {english}", "langid = {klingon}"))
+    assert "(entry magis2010)" in msg and "unknown langid 'klingon'" in msg
 
 
 def test_bibtex_misc_is_a_fabio_expression(tmp_path):
