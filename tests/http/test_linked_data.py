@@ -94,7 +94,7 @@ def store_dir(tmp_path_factory) -> Path:
 def store(store_dir):
     from crkg.store.embedded import EmbeddedStore
 
-    s = EmbeddedStore(store_dir, config=web_config.TestConfig(STORE_DIR=str(store_dir)))
+    s = EmbeddedStore(store_dir, workers=1)
     yield s
     s.close()
 
