@@ -64,7 +64,7 @@ def propose_command(endpoint, rule, lang, item_type, kind, uri_space, store_dir,
             raise CrkgError(f"no built store at {store_dir}: run `crkg build`, or give --data FILE")
         from crkg.store.embedded import EmbeddedStore
 
-        local = EmbeddedStore(store_dir)
+        local = EmbeddedStore(store_dir, workers=1)
         close = local.close
     try:
         if rule == "admin-code":

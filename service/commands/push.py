@@ -45,7 +45,7 @@ def command(endpoint, update_endpoint, graph_store, user, password, store_dir, b
     writer = GraphWriter(update_endpoint or endpoint, graph_store_url=graph_store,
                          query_url=endpoint, user=user, password=password,
                          timeout=timeout, batch_size=batch_size)
-    store = EmbeddedStore(store_dir)
+    store = EmbeddedStore(store_dir, workers=1)
     try:
         push(graphs_of(store), writer, prune=prune, progress=lambda m: click.echo(m, err=True))
     finally:

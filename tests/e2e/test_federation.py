@@ -61,7 +61,7 @@ def _client(store_dir, allowlist):
     from crkg.web.config import TestConfig
 
     config = TestConfig(STORE_DIR=str(store_dir), SERVICE_ALLOWLIST=tuple(allowlist))
-    store = EmbeddedStore(store_dir, config=config)
+    store = EmbeddedStore(store_dir, workers=1, service_allowlist=config.SERVICE_ALLOWLIST)
     return create_app(config, store=store).test_client(), store
 
 
