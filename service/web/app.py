@@ -1,11 +1,26 @@
-"""The Flask application factory (Flask tutorial pattern: ``create_app(config)``)."""
+"""The Flask application factory (Flask tutorial pattern: ``create_app(config)``).
+
+``create_app`` wires what every blueprint relies on:
+
+* the store, as ``app.extensions["crkg.store"]`` (a ``crkg.store.base.Store``): the
+  embedded Oxigraph store at ``config.STORE_DIR`` opened read-only by
+  ``config.QUERY_WORKERS`` query processes, or ``crkg.store.remote.RemoteStore`` when
+  ``config.BACKEND`` names a SPARQL endpoint, or the *store* argument (tests);
+* one error handler for every HTTP error (``crkg.web.errors``);
+* the request body cap (``MAX_CONTENT_LENGTH`` = ``config.MAX_REQUEST_BYTES``: 413).
+
+A store the factory opened is closed with the process (``atexit``); a store passed in
+belongs to the caller.
+"""
 
 from __future__ import annotations
 
+import atexit
 import importlib
 
 from flask import Flask
 
+from crkg.web import errors
 from crkg.web.config import Config
 
 #: Each concern is one blueprint: "module:attribute". The app is a thin wrapper.
@@ -15,6 +30,26 @@ BLUEPRINTS = (
     "crkg.web.query_page:bp",
 )
 
+STORE_KEY = "crkg.store"
+
+
+def open_store(config: Config):
+    """The store *config* names: a remote endpoint (``BACKEND``) or the embedded store."""
+    if config.BACKEND:
+        from crkg.store.remote import RemoteStore
+
+        return RemoteStore(config.BACKEND)
+    from crkg.namespaces import PREFIXES
+    from crkg.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(
+        config.STORE_DIR,
+        workers=config.QUERY_WORKERS,
+        service_allowlist=config.SERVICE_ALLOWLIST,
+        memory_mb=config.WORKER_MEMORY_MB or None,
+        prefixes={prefix: str(ns) for prefix, ns in PREFIXES.items()},
+    )
+
 
 def create_app(config: Config | None = None, store=None) -> Flask:
     """Build the app. *store* (a ``crkg.store.base.Store``) overrides the configured one."""
@@ -22,7 +57,12 @@ def create_app(config: Config | None = None, store=None) -> Flask:
     app = Flask(__name__)
     app.config.update(config.as_flask())
     app.config["CRKG_CONFIG"] = config
-    # Further wiring (store, error handlers, CORS, guards) is done by the web modules.
+    app.config["MAX_CONTENT_LENGTH"] = config.MAX_REQUEST_BYTES
+    if store is None:
+        store = open_store(config)
+        atexit.register(store.close)
+    app.extensions[STORE_KEY] = store
+    errors.init_app(app)
     for spec in BLUEPRINTS:
         module_name, attr = spec.split(":")
         try:

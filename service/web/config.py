@@ -43,6 +43,8 @@ class Config:
     QUERY_WORKERS: int = 2
     #: SERVICE endpoints a query may call; empty: SERVICE is refused
     SERVICE_ALLOWLIST: tuple = field(default_factory=tuple)
+    #: data-segment limit of one query worker in MiB (RLIMIT_DATA); 0: no limit
+    WORKER_MEMORY_MB: int = 0
     TESTING: bool = False
 
     @classmethod

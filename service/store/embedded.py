@@ -1,0 +1,512 @@
+"""The embedded store: the on-disk Oxigraph store, queried in worker processes.
+
+ARCHITECTURE.md, "Facts measured": pyoxigraph releases the GIL while it evaluates a
+query but nothing can interrupt it from inside the process, and several processes can
+open ``Store.read_only(path)`` at once. So each ``EmbeddedStore`` keeps a small pool of
+**worker processes** (started with ``subprocess``: no fork after threads), each holding the store
+open read-only. A query is handed to an idle worker over a pipe; if no answer comes
+within the time limit the worker is killed (SIGKILL), a fresh one is started in its place
+and ``QueryTimeout`` is raised, while the other workers go on answering.
+
+Results are serialised by the engine inside the worker and travel back as bytes.
+
+The row cap (``max_rows``) without per-row Python work
+------------------------------------------------------
+The worker serialises SELECT results as TSV and CONSTRUCT/DESCRIBE results as N-Triples:
+both formats hold exactly one row (triple) per line, newlines in literals being escaped.
+The engine writes them in ~8 KB chunks into a small writer that counts ``\\n`` per chunk
+(``bytes.count``, in C) and stops the serialisation - and with it the lazy evaluation -
+as soon as more than ``max_rows`` rows have arrived. Uncut (the common case) the
+TSV/N-Triples bytes are converted to the requested format by the engine again
+(``parse_query_results(...).serialize(...)`` / ``serialize(parse(...))``), which is
+lossless; cut, the first ``max_rows`` lines are kept and converted the same way, and the
+response says ``truncated=True``. ASK has one row and is never cut. This is correct for
+any query (ORDER BY, aggregates, subqueries): the query text is never rewritten.
+
+The dataset (SPARQL 1.1 Protocol §2.1.4)
+----------------------------------------
+With no ``default-graph-uri``/``named-graph-uri`` and no ``FROM`` in the query, the
+default graph is the union of all named graphs (``use_default_graph_as_union``). With
+protocol graph IRIs, exactly those graphs (an empty default graph if only named graphs
+are given); a query's own ``FROM``/``FROM NAMED`` is honoured when the protocol gives none.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from crkg.errors import CrkgError
+from crkg.store.base import (
+    BackendUnavailable,
+    QueryError,
+    QueryResponse,
+    QueryTimeout,
+    Store,
+)
+
+#: Stack of the thread a worker runs queries in. Oxigraph's parser and optimiser recurse
+#: once per nesting level *and* per element of long flat lists (measured: 10 000 triple
+#: patterns segfault on the default 8 MB stack; 500 000 nested operators pass with 1 GiB).
+#: Only the pages actually touched are committed.
+WORKER_STACK_BYTES = 1024 * 1024 * 1024
+
+_RESULT_TYPES = {
+    "application/sparql-results+json": "JSON",
+    "application/sparql-results+xml": "XML",
+    "text/csv": "CSV",
+    "text/tab-separated-values": "TSV",
+}
+_RDF_TYPES = {
+    "text/turtle": "TURTLE",
+    "application/n-triples": "N_TRIPLES",
+    "application/ld+json": "JSON_LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/n-quads": "N_QUADS",
+    "application/trig": "TRIG",
+}
+_DEFAULT_RESULT = "application/sparql-results+json"
+_DEFAULT_RDF = "text/turtle"
+
+
+# =============================================================== worker process side
+# Everything below up to EmbeddedStore runs in the worker; it imports only pyoxigraph.
+
+
+class _RowCapReached(Exception):
+    pass
+
+
+class _CappedWriter:
+    """A binary sink that keeps the first *limit* lines and stops the writer after that."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.lines = 0
+        self.chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        total = self.lines + data.count(b"\n")
+        if total < self.limit or (total == self.limit and data.endswith(b"\n")):
+            self.chunks.append(data)
+            self.lines = total
+            return len(data)
+        # the limit-th line ends inside this chunk and something follows it: cut there
+        cut = 0
+        for _ in range(self.limit - self.lines):
+            cut = data.index(b"\n", cut) + 1
+        self.chunks.append(data[:cut])
+        self.lines = self.limit
+        raise _RowCapReached()
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _run_query(store, request: dict) -> tuple:
+    import pyoxigraph as ox
+
+    kwargs: dict = {}
+    if request["default_graphs"] or request["named_graphs"]:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
+    elif request["union"]:
+        kwargs["use_default_graph_as_union"] = True
+    try:
+        result = store.query(request["query"], **kwargs)
+    except SyntaxError as exc:
+        return ("syntax", str(exc))
+    media_type = request["media_type"]
+    max_rows = request["max_rows"]
+    truncated = False
+    if isinstance(result, ox.QueryBoolean):
+        if media_type not in _RESULT_TYPES:
+            media_type = _DEFAULT_RESULT
+        fmt = getattr(ox.QueryResultsFormat, _RESULT_TYPES[media_type])
+        return ("ok", result.serialize(format=fmt), media_type, "ask", False)
+    if isinstance(result, ox.QuerySolutions):
+        form = "select"
+        if media_type not in _RESULT_TYPES:
+            media_type = _DEFAULT_RESULT
+        fmt = getattr(ox.QueryResultsFormat, _RESULT_TYPES[media_type])
+        if max_rows is None:
+            return ("ok", result.serialize(format=fmt), media_type, form, False)
+        writer = _CappedWriter(max_rows + 1)  # + the header line
+        try:
+            result.serialize(writer, format=ox.QueryResultsFormat.TSV)
+        except _RowCapReached:
+            truncated = True
+        tsv = writer.getvalue()
+        if fmt == ox.QueryResultsFormat.TSV:
+            body = tsv
+        else:
+            body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+        return ("ok", body, media_type, form, truncated)
+    # CONSTRUCT or DESCRIBE (pyoxigraph does not say which; the caller knows from the text)
+    form = request.get("form") if request.get("form") in ("construct", "describe") else "construct"
+    if media_type not in _RDF_TYPES:
+        media_type = _DEFAULT_RDF
+    fmt = getattr(ox.RdfFormat, _RDF_TYPES[media_type])
+    if max_rows is None:
+        return ("ok", result.serialize(format=fmt), media_type, form, False)
+    writer = _CappedWriter(max_rows)
+    try:
+        result.serialize(writer, format=ox.RdfFormat.N_TRIPLES)
+    except _RowCapReached:
+        truncated = True
+    nt = writer.getvalue()
+    if fmt == ox.RdfFormat.N_TRIPLES:
+        body = nt
+    else:
+        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt,
+                            prefixes=request.get("prefixes") or None)
+    return ("ok", body, media_type, form, truncated)
+
+
+def _answer(store, open_error: str | None, request: dict) -> tuple:
+    if request.get("op") == "graphs":
+        if store is None:
+            return ("unavailable", open_error)
+        return ("ok", sorted(g.value for g in store.named_graphs() if hasattr(g, "value")))
+    if store is None:
+        return ("unavailable", open_error)
+    try:
+        return _run_query(store, request)
+    except MemoryError:
+        return ("unavailable", "the query needed more memory than a query worker may use")
+    except (ValueError, TypeError, RuntimeError) as exc:
+        # evaluation errors (e.g. an unbound SERVICE variable), bad graph IRIs
+        return ("query", str(exc))
+    except OSError as exc:
+        return ("unavailable", f"{type(exc).__name__}: {exc}")
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the web worker that started us is gone (a killed parent leaves no orphans)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _worker_entry() -> None:
+    fd, path, parent_pid, memory_mb = sys.argv[1:5]
+    _worker_main(Connection(int(fd)), path, int(parent_pid), int(memory_mb) or None)
+
+
+def _worker_main(conn, path: str, parent_pid: int, memory_mb: int | None) -> None:
+    """Entry point of a worker process: open the store read-only, answer until EOF."""
+    import pyoxigraph as ox
+
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    _limit_memory(memory_mb)
+    store, open_error = None, None
+    try:
+        store = ox.Store.read_only(path)
+    except OSError as exc:
+        open_error = f"cannot open the store {path}: {exc}"
+    threading.stack_size(WORKER_STACK_BYTES)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        box: list = []
+        runner = threading.Thread(target=lambda: box.append(_answer(store, open_error, request)))
+        runner.start()
+        runner.join()
+        try:
+            conn.send(box[0] if box else ("unavailable", "the query worker failed"))
+        except (BrokenPipeError, OSError):
+            return
+
+
+# =============================================================== parent side
+
+
+class _Worker:
+    """One query process: ``python -c`` running ``_worker_entry``, talking over a socketpair.
+
+    A plain subprocess rather than ``multiprocessing``'s spawn: spawn re-imports the
+    parent's ``__main__`` script in the child, which breaks (or re-runs) any script without
+    a ``__main__`` guard; this needs nothing from the parent but the package.
+    """
+
+    def __init__(self, path: str, memory_mb: int | None):
+        parent, child = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from crkg.store.embedded import _worker_entry; _worker_entry()",
+                 str(child.fileno()), path, str(os.getpid()), str(memory_mb or 0)],
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            child.close()
+        self.conn = Connection(parent.detach())
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if not kill:
+                try:
+                    self.conn.send(None)
+                    self.process.wait(2.0)
+                except (OSError, ValueError, subprocess.TimeoutExpired):
+                    pass
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait(5.0)
+        finally:
+            self.conn.close()
+
+
+class EmbeddedStore(Store):
+    """The Oxigraph store at *path*, opened read-only by *workers* query processes.
+
+    *service_allowlist*: endpoints a ``SERVICE`` clause may call (see ``crkg.store.guard``);
+    empty refuses every ``SERVICE``. *memory_mb*: a data-segment limit per worker
+    (RLIMIT_DATA); a query that needs more fails with ``BackendUnavailable``.
+    """
+
+    def __init__(
+        self,
+        path,
+        *,
+        workers: int = 2,
+        service_allowlist: Sequence[str] = (),
+        memory_mb: int | None = None,
+        prefixes: dict[str, str] | None = None,
+    ):
+        # not resolved: *path* may be the symbolic link write_store swaps, and new
+        # workers must open whatever it points to then
+        self.path = os.path.abspath(path)
+        if not Path(self.path).is_dir():
+            raise CrkgError(f"no store at {path}: run `crkg build` first (or give --store DIR)")
+        self.service_allowlist = tuple(service_allowlist)
+        self.prefixes = dict(prefixes or {})
+        self._memory_mb = memory_mb
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._graphs: list[str] | None = None
+        for _ in range(max(1, int(workers))):
+            self._add_worker()
+
+    # -- pool --------------------------------------------------------------------------
+
+    def _add_worker(self) -> None:
+        worker = _Worker(self.path, self._memory_mb)
+        with self._lock:
+            self._all.add(worker)
+        self._idle.put(worker)
+
+    def _replace(self, worker: _Worker, kill: bool) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        worker.stop(kill=kill)
+        if not self._closed:
+            self._add_worker()
+
+    def _call(self, request: dict, timeout: float) -> tuple:
+        if self._closed:
+            raise BackendUnavailable("the store is closed")
+        deadline = time.monotonic() + timeout
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise QueryTimeout(
+                f"every query worker stayed busy for {timeout:g} s; try again later"
+            ) from None
+        try:
+            worker.conn.send(request)
+            remaining = max(0.0, deadline - time.monotonic())
+            if not worker.conn.poll(remaining):
+                self._replace(worker, kill=True)
+                worker = None
+                raise QueryTimeout(
+                    f"the query ran longer than the time limit of {timeout:g} s and was stopped"
+                )
+            reply = worker.conn.recv()
+        except (EOFError, OSError) as exc:
+            # the worker died (crash or memory limit): start a new one
+            if worker is not None:
+                self._replace(worker, kill=True)
+                worker = None
+            raise BackendUnavailable(
+                "the query worker stopped while answering (the query may need more memory "
+                "than allowed); the worker was restarted"
+            ) from exc
+        finally:
+            if worker is not None:
+                self._idle.put(worker)
+        return reply
+
+    # -- Store interface ---------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        media_type: str,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float = 30.0,
+        max_rows: int | None = None,
+    ) -> QueryResponse:
+        from crkg.store import guard
+
+        info = guard.check(sparql, self.service_allowlist)
+        if info.form == "update":
+            raise QueryError("updates are refused on this endpoint: it answers queries only")
+        request = {
+            "op": "query",
+            "query": sparql,
+            "media_type": media_type,
+            "default_graphs": list(default_graph_uris),
+            "named_graphs": list(named_graph_uris),
+            "union": not info.has_dataset,
+            "max_rows": max_rows,
+            "form": info.form,
+            "prefixes": self.prefixes,
+        }
+        reply = self._call(request, timeout)
+        status = reply[0]
+        if status == "ok":
+            _, body, media, form, truncated = reply
+            return QueryResponse(body=body, media_type=media, query_form=form, truncated=truncated)
+        if status in ("syntax", "query"):
+            raise QueryError(reply[1])
+        raise BackendUnavailable(reply[1])
+
+    def named_graphs(self) -> list[str]:
+        if self._graphs is None:
+            reply = self._call({"op": "graphs"}, 30.0)
+            if reply[0] != "ok":
+                raise BackendUnavailable(reply[1])
+            self._graphs = list(reply[1])
+        return list(self._graphs)
+
+    def load(self, graphs: Iterable[tuple[str, bytes, str]]) -> None:
+        """Replace the given named graphs (keeping the others) and restart the workers.
+
+        The new store is written beside the old one and swapped in atomically
+        (``write_store``), so queries never see a half-loaded store.
+        """
+        import pyoxigraph as ox
+
+        replaced = list(graphs)
+        names = {iri for iri, _, _ in replaced}
+        current = ox.Store.read_only(self.path)
+        kept = []
+        for graph in current.named_graphs():
+            if isinstance(graph, ox.NamedNode) and graph.value not in names:
+                triples = [q.triple for q in current.quads_for_pattern(None, None, None, graph)]
+                kept.append((graph.value, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+                             "application/n-triples"))
+        del current
+        write_store(self.path, kept + replaced)
+        self._graphs = None
+        with self._lock:
+            old = list(self._all)
+        pending = set(old)
+        while pending:  # every old worker, once idle, is replaced by one opening the new store
+            worker = self._idle.get()
+            if worker in pending:
+                pending.discard(worker)
+                self._replace(worker, kill=False)
+            else:
+                self._idle.put(worker)
+                time.sleep(0.01)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# =============================================================== writing (build side)
+
+
+def write_store(path, graphs: Iterable[tuple[str, bytes, str]]) -> Path:
+    """Load (graph IRI, data, media type) items into a NEW store and swap it in atomically.
+
+    The store is built in a fresh directory beside *path* (``.<name>.<stamp>``) and *path*
+    becomes a symbolic link to it, replaced with one ``rename`` (atomic on POSIX): a reader
+    opening *path* sees the old store or the new one, never half of one. An existing real
+    directory at *path* (made by hand or an older crkg) is moved aside first. Older
+    generations are removed; a server still running on one keeps its open files (POSIX)
+    but should be restarted to see the new data. Returns the new directory.
+    """
+    import pyoxigraph as ox
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = f"{time.time_ns():x}.{os.getpid()}"
+    target = path.parent / f".{path.name}.{stamp}"
+    store = ox.Store(str(target))
+    try:
+        for iri, data, media_type in graphs:
+            name = _RDF_TYPES.get(media_type.split(";")[0].strip().lower())
+            if name is None:
+                raise CrkgError(f"graph {iri}: cannot load media type {media_type!r}")
+            fmt = getattr(ox.RdfFormat, name)
+            graph = ox.NamedNode(iri)
+            if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+                raise CrkgError(f"graph {iri}: give triples (a graph), not a dataset ({media_type})")
+            store.bulk_load(input=data, format=fmt, to_graph=graph)
+        store.flush()
+        store.optimize()
+    except BaseException:
+        del store
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    del store
+    previous = None
+    if path.is_symlink():
+        previous = path.parent / os.readlink(path)
+    elif path.exists():
+        previous = path.parent / f".{path.name}.replaced.{stamp}"
+        os.rename(path, previous)
+    link = path.parent / f".{path.name}.link.{stamp}"
+    os.symlink(target.name, link)
+    os.replace(link, path)
+    if previous is not None and previous.resolve() != target.resolve():
+        shutil.rmtree(previous, ignore_errors=True)
+    return target
