@@ -330,3 +330,14 @@ def test_the_coding_is_consistent_with_the_ontology():
         union.add(triple)
     report = check_consistency(union)
     assert report.triples == len(union)
+
+
+def test_nothing_coded_is_left_dangling(g):
+    """Every passage backs something, every actor acts, speaks or was interviewed, every
+    target group, mechanism and quantity is used: nothing coded is lost from the queries."""
+    for cls in (CRKG.Observation, CRKG.Quote, CRKG.Actor, CRKG.TargetGroup, CRKG.Mechanism,
+                CRKG.Quantity, CRKG.Reference, CRKG.Community, CRKG.Subdistrict):
+        members = of_type(g, cls)
+        assert members, cls
+        unused = [str(m) for m in members if not list(g.subjects(None, m))]
+        assert not unused, f"{cls}: nothing refers to {unused}"
