@@ -19,6 +19,7 @@ from crkg.paths import LINKS_DIR, ONTOLOGY_FILE
 LINK_FILES = sorted(LINKS_DIR.glob("*.ttl"))
 CODE_PROPERTIES = (CRKG.adminDivisionCode, CRKG.glideNumber, CRKG.hazardProfileCode)
 SOURCE = ID["source/verified-identifiers"]
+CRKG_DATASET = URIRef("https://w3id.org/crkg/.well-known/void#crkg")
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +107,9 @@ def test_void_counts_match_the_links(links):
         target = links.value(ls, VOID.objectsTarget)
         space = str(links.value(target, VOID.uriSpace))
         assert predicate == SKOS.exactMatch and space == str(WD)
-        assert links.value(ls, VOID.subjectsTarget) == ID["dataset/crkg"]
-        assert set(links.objects(ls, VOID.target)) == {ID["dataset/crkg"], target}
-        assert (ID["dataset/crkg"], VOID.subset, ls) in links
+        assert links.value(ls, VOID.subjectsTarget) == CRKG_DATASET
+        assert set(links.objects(ls, VOID.target)) == {CRKG_DATASET, target}
+        assert (CRKG_DATASET, VOID.subset, ls) in links
         assert links.value(ls, DCTERMS.source) == SOURCE
         assert links.value(ls, VOID.triples).toPython() >= 1
     # Each Wikidata linkset counts the links of its file.
@@ -121,6 +122,13 @@ def test_void_counts_match_the_links(links):
         for subset in g.subjects(VOID.property, None):
             n = len(list(g.triples((None, g.value(subset, VOID.property), None))))
             assert g.value(subset, VOID.triples).toPython() == n, (path.name, subset)
+
+
+def test_linksets_belong_to_the_dataset_the_void_description_describes():
+    from crkg.link.propose import CRKG_DATASET as proposed
+    from crkg.web.linked_data import DATASET_IRI
+
+    assert str(CRKG_DATASET) == DATASET_IRI == proposed
 
 
 def test_instance_iris_follow_the_conventions(links):
