@@ -65,7 +65,8 @@ EVIDENCE_DETAILS = (RDF_TYPE, str(CRKG.text), str(CRKG.locator), str(CRKG.saidBy
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 #: The VoID document's own IRI and the dataset it describes (VoID Note §7.2).
 VOID_DOCUMENT = BASE_IRI + ".well-known/void"
-DATASET_IRI = VOID_DOCUMENT + "#crkg"
+#: the same IRI the linksets name as their void:subjectsTarget
+DATASET_IRI = str(ID) + "dataset/crkg"
 
 #: Incoming links shown per resource; a class with thousands of instances stays answerable.
 INCOMING_LIMIT = 1000
@@ -916,7 +917,7 @@ def void_triples() -> list[ox.Triple]:
         t(N(VOID_DOCUMENT), N(DCTERMS + "title"), _lit("VoID description of crkg", "en")),
         t(N(VOID_DOCUMENT), N("http://xmlns.com/foaf/0.1/primaryTopic"), ds),
         t(ds, a, N(VOID + "Dataset")),
-        t(ds, N(DCTERMS + "title"), _lit("Community Resilience Knowledge Graph (crkg)", "en")),
+        t(ds, N(DCTERMS + "title"), _lit("Community Resilience Knowledge Graph", "en")),
         t(ds, N(DCTERMS + "title"), _lit("社区韧性知识图谱", "zh")),
         t(ds, N(DCTERMS + "description"), _lit(
             "Coded qualitative case studies of community resilience: interventions, actors, "
@@ -961,15 +962,18 @@ def void_triples() -> list[ox.Triple]:
     for row in _select(f"SELECT DISTINCT ?s WHERE {{ ?s a <{CRKG}Study> }} ORDER BY ?s LIMIT 3"):
         out.append(t(ds, N(VOID + "exampleResource"), N(row["s"]["value"])))
 
-    linksets = _construct(
-        f"""CONSTRUCT {{ ?ls ?p ?o }} WHERE {{ GRAPH <{LINKS_GRAPH}> {{
-  ?ls a <{VOID}Linkset> ; ?p ?o }} }}"""
+    # graph/links describes the linksets, the datasets they link, and this dataset's
+    # subsets there (the linking engineer's VoID): all of it belongs in this description
+    described = _construct(
+        f"""CONSTRUCT {{ ?x ?p ?o }} WHERE {{ GRAPH <{LINKS_GRAPH}> {{
+  {{ ?x a <{VOID}Linkset> }} UNION {{ ?x a <{VOID}Dataset> }}
+  UNION {{ <{DATASET_IRI}> <{VOID}subset> ?x }} UNION {{ VALUES ?x {{ <{DATASET_IRI}> }} }}
+  ?x ?p ?o }} }}"""
     )
-    out += linksets
-    for ls in sorted({_value(x.subject) for x in linksets}):
-        node = N(ls) if not ls.startswith("_:") else None
-        if node is not None:
-            out.append(t(ds, N(VOID + "subset"), node))
+    out += described
+    for x in described:
+        if x.predicate.value == RDF_TYPE and x.object.value == VOID + "Linkset":
+            out.append(t(ds, N(VOID + "subset"), x.subject))
     return out
 
 

@@ -523,6 +523,9 @@ def test_void_describes_dataset_graphs_endpoint_licence_and_linksets(client):
     for ls in linksets:
         for p, o in links.predicate_objects(ls):
             assert (ls, p, o) in g
+    # the dataset the linksets name as their subjects' target is the one described here
+    for ls in linksets:
+        assert g.value(ls, VOID.subjectsTarget) == top
     dump = g.value(top, VOID.dataDump)
     assert dump is not None and str(dump).endswith("/data/crkg.nq")
 
