@@ -96,7 +96,10 @@ def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True
         source.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
         world = owlready2.World()
         try:
-            world.get_ontology(source.as_uri()).load(format="ntriples")
+            try:
+                world.get_ontology(source.as_uri()).load(format="ntriples")
+            except Exception as exc:  # owlready2's parser raises assorted types
+                raise CrkgError(f"owlready2 could not read the graph for HermiT: {exc}") from exc
             try:
                 owlready2.sync_reasoner_hermit(
                     world,
