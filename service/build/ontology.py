@@ -15,8 +15,8 @@ and triples are written in sorted order.
 
 from __future__ import annotations
 
-from pathlib import Path
 import re
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -33,6 +33,7 @@ RELEASE_DIR_NAME = "ontology"
 TURTLE_NAME = "crkg.ttl"
 RDFXML_NAME = "crkg.owl"
 CATALOG_NAME = "catalog-v001.xml"
+
 
 def version_iri(version: str = __version__) -> URIRef:
     """``https://w3id.org/crkg/ontology/{version}`` (VOCABULARY.md)."""

@@ -288,7 +288,7 @@ def test_source_file_does_not_hard_code_the_version():
     assert list(source.objects(ONTOLOGY, OWL.versionInfo)) == []
 
 
-def test_version_stamp_follows_the_given_version(tmp_path):
+def test_version_stamp_follows_the_given_version():
     onto = load_ontology(version="9.8.7")
     assert onto.value(ONTOLOGY, OWL.versionIRI) == URIRef("https://w3id.org/crkg/ontology/9.8.7")
 
