@@ -80,20 +80,29 @@ def _canonical(token: str, formats: tuple[Format, ...]) -> str | None:
     return token
 
 
-def parse_accept(header: str | None) -> list[tuple[str, float]]:
-    """Media ranges of an ``Accept`` header with their q-values, best first.
+#: A media range that also names a format of the other table: ``application/json`` is
+#: SPARQL JSON results for SELECT/ASK but JSON-LD for a graph.
+_ALSO = {
+    "application/json": "application/ld+json",
+    "application/xml": "application/rdf+xml",
+    "text/xml": "application/rdf+xml",
+    "json": "application/ld+json",
+    "xml": "application/rdf+xml",
+}
 
-    Ties keep header order but more specific ranges win over wildcards (RFC 9110 §12.5.1).
-    Unparsable q-values count as 0 rather than failing the request.
-    """
-    if not header:
-        return [("*/*", 1.0)]
+
+def _ranges(header: str | None) -> list[tuple[str, float, int, int]]:
+    """(media range, q, specificity, position) for each range of an ``Accept`` header."""
+    if header is None or not header.strip():
+        return [("*/*", 1.0, 0, 0)]
     ranges = []
     for index, part in enumerate(header.split(",")):
         fields = [p.strip() for p in part.split(";")]
         media = fields[0].lower()
         if not media:
             continue
+        if media == "*":  # seen from old clients; means */*
+            media = "*/*"
         q = 1.0
         for param in fields[1:]:
             if param.lower().startswith("q="):
@@ -101,11 +110,30 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
                     q = float(param[2:])
                 except ValueError:
                     q = 0.0
+                if q != q:  # NaN
+                    q = 0.0
                 q = min(max(q, 0.0), 1.0)
         specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
         ranges.append((media, q, specificity, index))
-    ranges.sort(key=lambda r: (-r[1], -r[2], r[3]))
+    return ranges
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """Media ranges of an ``Accept`` header with their q-values, best first.
+
+    Ties keep header order but more specific ranges win over wildcards (RFC 9110 §12.5.1).
+    Unparsable q-values count as 0 rather than failing the request.
+    """
+    ranges = sorted(_ranges(header), key=lambda r: (-r[1], -r[2], r[3]))
     return [(m, q) for m, q, _, _ in ranges]
+
+
+def _matches(media_range: str, candidate: str) -> bool:
+    if media_range == "*/*":
+        return True
+    if media_range.endswith("/*"):
+        return candidate.startswith(media_range[:-1])
+    return candidate in (media_range, ALIASES.get(media_range), _ALSO.get(media_range))
 
 
 def negotiate(
@@ -117,24 +145,26 @@ def negotiate(
     """Pick one of *offered* media types, or ``None`` (the caller answers 406).
 
     A ``format`` parameter, when given, must name an offered format (by short name,
-    alias or media type); otherwise the ``Accept`` header decides, the first offered
-    type winning when the client accepts anything.
+    alias or media type); otherwise ``Accept`` decides (RFC 9110 §12.5.1): each offered
+    type gets the q-value of the most specific range that matches it, so
+    ``*/*, text/csv;q=0`` excludes CSV; the highest q wins, then the more specific match,
+    then the range the client listed first, then the first offered type.
     """
     if format_param:
-        wanted = _canonical(format_param, formats)
+        wanted = _canonical(format_param.split(";")[0], formats)
+        if wanted not in offered:
+            wanted = _ALSO.get(format_param.strip().lower())
         return wanted if wanted in offered else None
-    for media, q in parse_accept(accept):
+    ranges = _ranges(accept)
+    best, best_key = None, None
+    for order, candidate in enumerate(offered):
+        matching = [r for r in ranges if _matches(r[0], candidate)]
+        if not matching:
+            continue
+        media, q, specificity, position = max(matching, key=lambda r: (r[2], -r[3]))
         if q <= 0:
             continue
-        media = ALIASES.get(media, media)
-        if media == "*/*":
-            return offered[0]
-        if media.endswith("/*"):
-            major = media[:-1]
-            for candidate in offered:
-                if candidate.startswith(major):
-                    return candidate
-            continue
-        if media in offered:
-            return media
-    return None
+        key = (q, specificity, -position, -order)
+        if best_key is None or key > best_key:
+            best, best_key = candidate, key
+    return best

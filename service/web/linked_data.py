@@ -57,7 +57,8 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 RDF_TYPE = RDF + "type"
-LABEL_PREDICATES = (RDFS + "label", SKOS + "prefLabel")
+#: what names a resource, best first (the ontology header and VoID datasets use dcterms:title)
+LABEL_PREDICATES = (RDFS + "label", SKOS + "prefLabel", DCTERMS + "title")
 DEFINITION_PREDICATES = (SKOS + "definition", RDFS + "comment", DCTERMS + "description")
 HAS_EVIDENCE = str(CRKG.hasEvidence)
 EVIDENCE_DETAILS = (RDF_TYPE, str(CRKG.text), str(CRKG.locator), str(CRKG.saidBy))
@@ -383,6 +384,7 @@ PREFIX rdfs: <{RDFS}>
 PREFIX owl: <{OWL}>
 PREFIX skos: <{SKOS}>
 PREFIX crkg: <{CRKG}>
+PREFIX dcterms: <{DCTERMS}>
 CONSTRUCT {{
   {i} ?p ?o . ?o ?olp ?ol .
   ?s ?ip {i} . ?s ?slp ?sl .
@@ -395,13 +397,13 @@ WHERE {{
     FILTER (!(sameTerm(?o, {i}) && ?p IN (owl:sameAs, owl:equivalentClass,
               owl:equivalentProperty, rdfs:subClassOf, rdfs:subPropertyOf)))
     FILTER (!sameTerm(?o, owl:Thing) && !sameTerm(?o, rdfs:Resource))
-    OPTIONAL {{ VALUES ?olp {{ rdfs:label skos:prefLabel }} ?o ?olp ?ol }}
+    OPTIONAL {{ VALUES ?olp {{ rdfs:label skos:prefLabel dcterms:title }} ?o ?olp ?ol }}
   }}
   UNION
   {{
     {{ SELECT DISTINCT ?s ?ip WHERE {{ ?s ?ip {i} FILTER (!sameTerm(?s, {i})) }}
       LIMIT {INCOMING_LIMIT} }}
-    OPTIONAL {{ VALUES ?slp {{ rdfs:label skos:prefLabel }} ?s ?slp ?sl }}
+    OPTIONAL {{ VALUES ?slp {{ rdfs:label skos:prefLabel dcterms:title }} ?s ?slp ?sl }}
   }}
   UNION
   {{
@@ -412,7 +414,8 @@ WHERE {{
   {{
     {i} crkg:hasEvidence ?e .
     VALUES ?ep {{ rdf:type crkg:text crkg:locator crkg:saidBy }}
-    ?e ?ep ?ev .
+    # as coded: the superclasses reasoning adds (prov:Entity, crkg:Evidence) say nothing here
+    GRAPH ?eg {{ ?e ?ep ?ev }} FILTER (?eg != <{INFERRED_GRAPH}>)
     OPTIONAL {{ VALUES ?evlp {{ rdfs:label skos:prefLabel }} ?ev ?evlp ?evl }}
   }}
 }}"""
@@ -482,9 +485,10 @@ class Index:
         return None
 
     def label(self, iri: str) -> str:
-        lit = self.pick(self.literals(iri, LABEL_PREDICATES))
-        if lit is not None:
-            return lit.value
+        for predicate in LABEL_PREDICATES:
+            lit = self.pick(self.literals(iri, (predicate,)))
+            if lit is not None:
+                return lit.value
         builtin = BUILTIN_LABELS.get(iri)
         if builtin:
             return builtin[self.lang]
@@ -751,6 +755,10 @@ def ontology_view(triples: list, lang: str) -> dict:
     header = {
         "iri": ONTOLOGY_IRI,
         "title": index.label(ONTOLOGY_IRI) if index.out.get(ONTOLOGY_IRI) else "crkg ontology",
+        "labels": sorted(
+            ({"text": x.value, "lang": x.language} for x in index.literals(ONTOLOGY_IRI, LABEL_PREDICATES)),
+            key=lambda x: (x["lang"] != lang, x["lang"] or "", x["text"]),
+        ),
         "properties": [],
     }
     for t in index.out.get(ONTOLOGY_IRI, ()):
