@@ -1,0 +1,131 @@
+"""``crkg serve``: the SPARQL endpoint and Linked Data pages, through gunicorn.
+
+Builds the store first if it is missing or older than its sources
+(``crkg.build.pipeline.ensure_built``), then serves it read-only with several gunicorn
+worker processes (threads inside each, so a slow query does not block its neighbours);
+each web worker opens the store with its own pool of query processes
+(``crkg.store.embedded``). Ctrl-C or SIGTERM stops gracefully. ``--backend URL`` serves a
+remote SPARQL 1.1 endpoint instead of the embedded store.
+
+Settings not on the command line come from ``CRKG_*`` environment variables
+(``crkg.web.config.Config``), e.g. ``CRKG_QUERY_TIMEOUT=10``.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import click
+
+from crkg.errors import CrkgError
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The embedded store (default: var/store, or CRKG_STORE_DIR).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Web worker processes (each has its own query processes, CRKG_QUERY_WORKERS).")
+@click.option("--backend", default=None, metavar="URL",
+              help="Serve a remote SPARQL 1.1 query endpoint instead of the embedded store.")
+def command(host, port, store_dir, workers, backend):
+    """Serve the SPARQL endpoint and Linked Data pages (builds the store if needed)."""
+    serve(host=host, port=port, store_dir=store_dir, workers=workers, backend=backend)
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, store_dir: Path | None = None,
+          workers: int = 2, backend: str | None = None) -> None:
+    from crkg.web.config import Config
+
+    overrides = {}
+    if store_dir is not None:
+        overrides["STORE_DIR"] = str(store_dir)
+    if backend:
+        overrides["BACKEND"] = backend
+    config = Config.from_env(**overrides)
+    if not config.BACKEND:
+        _ensure_store(Path(config.STORE_DIR))
+    _check_port(host, port)
+    _Server(config, host, port, workers).run()
+
+
+def _ensure_store(store_dir: Path) -> None:
+    try:
+        from crkg.build.pipeline import ensure_built
+    except ImportError as exc:  # the build is not installed with this checkout
+        if not store_dir.is_dir():
+            raise CrkgError(f"no store at {store_dir} and the build is unavailable ({exc})") from exc
+        return
+    ensure_built(store_dir)
+    if not store_dir.is_dir():
+        raise CrkgError(f"no store at {store_dir}: `crkg build --store {store_dir}` makes one")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with a clear message (exit 2) rather than gunicorn's retry loop."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CrkgError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _server_class():
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def __init__(self, config, host, port, workers):
+            self.crkg_config = config
+            self.options = {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers,
+                # threads: a web worker keeps answering while one of its requests waits
+                # on a slow query (the query itself runs in a separate process)
+                "worker_class": "gthread",
+                "threads": 4,
+                # gunicorn must not kill a worker that waits on a query the store will stop
+                "timeout": int(config.QUERY_TIMEOUT) + 30,
+                "graceful_timeout": 5,
+                # GET queries can be long; the app answers 414 above MAX_REQUEST_BYTES
+                "limit_request_line": 0,
+                "proc_name": "crkg",
+                "errorlog": "-",
+                "loglevel": "warning",
+                "when_ready": self._ready,
+            }
+            self.url = _url(host, port)
+            super().__init__()
+
+        def _ready(self, arbiter):
+            backend = self.crkg_config.BACKEND or self.crkg_config.STORE_DIR
+            click.echo(
+                f"crkg: serving {backend} at {self.url}  (SPARQL endpoint {self.url}sparql); "
+                "Ctrl-C stops",
+                err=True,
+            )
+
+        def load_config(self):
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from crkg.web.app import create_app
+
+            return create_app(self.crkg_config)
+
+    return Server
+
+
+def _Server(config, host, port, workers):  # noqa: N802 - reads like the class it builds
+    return _server_class()(config, host, port, workers)
