@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crkg import paths
+from crkg.store.base import Store
 from crkg.web import config as web_config
 from crkg.web.app import create_app
 from crkg.web.query_page import load_examples
@@ -62,12 +63,30 @@ def parse(text: str) -> Assets:
     return p
 
 
+class NoStore(Store):
+    """The page asks the store nothing (YASGUI queries /sparql from the browser)."""
+
+    def query(self, sparql, **kwargs):
+        raise AssertionError("the query page must not query the store")
+
+    def named_graphs(self):
+        raise AssertionError("the query page must not query the store")
+
+    def load(self, graphs):
+        raise AssertionError("the query page must not load anything")
+
+
+def make_app(cq_dir=None):
+    app = create_app(web_config.TestConfig(), store=NoStore())
+    if cq_dir is not None:
+        app.config["CQ_DIR"] = str(cq_dir)
+    return app
+
+
 @pytest.fixture()
 def app():
-    # The page needs no store; the examples come from the fixture's queries/cq folder.
-    app = create_app(web_config.TestConfig())
-    app.config["CQ_DIR"] = str(FIXTURE_CQ)
-    return app
+    # the examples come from the fixture's queries/cq folder
+    return make_app(FIXTURE_CQ)
 
 
 @pytest.fixture()
@@ -161,8 +180,7 @@ def test_title_falls_back_to_the_file_name(tmp_path):
 
 
 def test_empty_or_missing_folder_shows_no_examples(tmp_path):
-    app = create_app(web_config.TestConfig())
-    app.config["CQ_DIR"] = str(tmp_path / "missing")
+    app = make_app(tmp_path / "missing")
     html = app.test_client().get("/").get_data(as_text=True)
     assert json.loads(parse(html).json_scripts["crkg-query-config"])["examples"] == []
     assert "No example queries" in html
@@ -173,7 +191,7 @@ def test_the_repositorys_competency_questions_are_on_the_page():
     files = sorted(folder.glob("*.rq"))
     if not files:
         pytest.xfail("queries/cq/ holds no competency questions yet")
-    app = create_app(web_config.TestConfig())  # default CQ_DIR: the repository's queries/cq
+    app = make_app()  # default CQ_DIR: the repository's queries/cq
     page = parse(app.test_client().get("/").get_data(as_text=True))
     config = json.loads(page.json_scripts["crkg-query-config"])
     assert [e["name"] for e in config["examples"]] == [f.stem for f in files]
