@@ -413,6 +413,23 @@ def test_ontology_document_by_accept(client, accept, parser, media):
     assert isomorphic(g, expected)
 
 
+def test_ontology_rdfxml_opens_in_an_owl_tool(client, tmp_path):
+    """owlready2 (an OWL API-style loader, as Protégé's) reads /ontology's RDF/XML."""
+    import owlready2
+
+    body = client.get("/ontology", headers={"Accept": PROTEGE_ACCEPT}).get_data()
+    path = tmp_path / "crkg.owl"
+    path.write_bytes(body)
+    world = owlready2.World()
+    onto = world.get_ontology(path.as_uri()).load()
+    onto_graph = fixture_dataset().graph(ONTOLOGY_GRAPH)
+    classes = {str(s) for s in onto_graph.subjects(RDF.type, OWL.Class)}
+    assert {c.iri for c in onto.classes()} == classes
+    properties = {str(s) for s in onto_graph.subjects(RDF.type, OWL.ObjectProperty)}
+    assert {p.iri for p in onto.object_properties()} == properties
+    world.close()
+
+
 def test_ontology_by_format_parameter(client):
     for name, media in [("turtle", "text/turtle"), ("rdfxml", "application/rdf+xml")]:
         r = client.get(f"/ontology?format={name}", headers={"Accept": "text/html"})
