@@ -317,6 +317,8 @@ class EmbeddedStore(Store):
         self._lock = threading.Lock()
         self._closed = False
         self._graphs: list[str] | None = None
+        #: workers killed (timeout) or found dead and replaced since the store opened
+        self.restarts = 0
         for _ in range(max(1, int(workers))):
             self._add_worker()
 
@@ -331,6 +333,8 @@ class EmbeddedStore(Store):
     def _replace(self, worker: _Worker, kill: bool) -> None:
         with self._lock:
             self._all.discard(worker)
+            if kill:
+                self.restarts += 1
         worker.stop(kill=kill)
         if not self._closed:
             self._add_worker()

@@ -68,5 +68,6 @@ class Config:
 
 @dataclass
 class TestConfig(Config):
+    __test__ = False  # not a pytest test class, despite the name
     TESTING: bool = True
     QUERY_TIMEOUT: float = 5.0
