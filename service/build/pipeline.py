@@ -200,7 +200,7 @@ def _to_dataset(graphs: dict[str, "object"]):
 def _sorted_quads(dataset, graph_iri: str | None = None):
     import pyoxigraph as ox
 
-    quads = dataset if graph_iri is None else dataset.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri))
+    quads = dataset if graph_iri is None else dataset.quads_for_graph_name(ox.NamedNode(graph_iri))
     return sorted(quads, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
 
 

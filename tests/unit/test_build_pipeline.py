@@ -1,0 +1,88 @@
+"""crkg build (crkg.build.pipeline): named graphs, dist/ files, determinism, skipping.
+
+Issue 3 item 3: "Deterministic (same sources, same bytes); ... an unchanged rebuild
+takes seconds."
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pyoxigraph as ox
+import pytest
+
+from crkg.build.pipeline import build, graph_file_stem, is_up_to_date, manifest_path
+from crkg.namespaces import CRKG, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, study_graph
+
+STUDY = "xu-chen-shanghai"
+EXPECTED_GRAPHS = [str(ONTOLOGY_GRAPH), str(study_graph(STUDY)), str(LINKS_GRAPH), str(INFERRED_GRAPH)]
+
+
+def test_every_named_graph_is_built_and_non_empty(built):
+    for iri in EXPECTED_GRAPHS:
+        assert built.result.graphs.get(iri, 0) > 0, iri
+
+
+def test_store_holds_the_named_graphs(built):
+    store = ox.Store.read_only(str(built.store_dir))
+    names = {g.value for g in store.named_graphs()}
+    assert set(EXPECTED_GRAPHS) <= names
+    for iri in EXPECTED_GRAPHS:
+        n = len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(iri))))
+        assert n == built.result.graphs[iri], iri
+
+
+def test_dist_has_dumps_release_files_and_checksums(built):
+    dist = built.dist_dir
+    assert (dist / "crkg.nq").stat().st_size > 0
+    for iri in EXPECTED_GRAPHS:
+        for ext in ("ttl", "jsonld"):
+            assert (dist / "graphs" / f"{graph_file_stem(iri)}.{ext}").stat().st_size > 0
+    assert (dist / "ontology" / "crkg.ttl").is_file()
+    assert (dist / "ontology" / "crkg.owl").is_file()
+    assert (dist / "shapes" / "crkg-shapes.ttl").is_file()
+    lines = (dist / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    assert lines
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_nquads_dump_is_the_whole_dataset(built):
+    quads = list(ox.parse(path=str(built.dist_dir / "crkg.nq"), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == sum(built.result.graphs.values())
+
+
+def test_inferred_graph_holds_both_property_chains(built):
+    store = ox.Store.read_only(str(built.store_dir))
+    for prop in ("inCommunity", "theoreticallyContributesTo"):
+        ask = f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ ?i <{CRKG[prop]}> ?o }} }}"
+        assert store.query(ask), prop
+
+
+def test_inferred_graph_repeats_nothing_asserted(built):
+    store = ox.Store.read_only(str(built.store_dir))
+    ask = f"""ASK {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }}
+                    GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }}"""
+    assert not store.query(ask)
+
+
+def test_same_sources_give_the_same_bytes(built, tmp_path):
+    build(store_dir=tmp_path / "store", dist_dir=tmp_path / "dist", progress=lambda _m: None)
+    first = sorted(p.relative_to(built.dist_dir) for p in built.dist_dir.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(tmp_path / "dist") for p in (tmp_path / "dist").rglob("*") if p.is_file())
+    assert first == second
+    for rel in first:
+        assert (built.dist_dir / rel).read_bytes() == (tmp_path / "dist" / rel).read_bytes(), rel
+
+
+def test_unchanged_rebuild_is_skipped_in_seconds(built):
+    assert is_up_to_date(built.store_dir)
+    messages = []
+    start = time.perf_counter()
+    result = build(store_dir=built.store_dir, dist_dir=built.dist_dir, progress=messages.append)
+    assert result.skipped
+    assert time.perf_counter() - start < 5
+    assert "up to date" in messages[-1]
+    assert manifest_path(built.store_dir).is_file()
