@@ -635,7 +635,8 @@ def _resource_response(iri: str, path_url: str) -> Response:
         return _rdf_response(triples, media, first=iri)
     lang = reader_lang()
     view = resource_view(iri, triples, lang, _inferred_only(iri))
-    return _render("resource.html", lang, resource=view, alternates=_alternates(path_url))
+    return _render("resource.html", lang, resource=view, alternates=_alternates(path_url),
+                   incoming_limit=INCOMING_LIMIT)
 
 
 # ------------------------------------------------------------------------------ routes

@@ -110,7 +110,9 @@ def render_query_page(status: int = 200) -> Response:
             for e in examples
         ],
     }
-    lang = "zh" if _prefers_zh() else "en"
+    from crkg.web.linked_data import reader_lang
+
+    lang = reader_lang()
     html = render_template(
         "query.html",
         lang=lang,
@@ -125,17 +127,6 @@ def render_query_page(status: int = 200) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.vary.add("Accept-Language")
     return response
-
-
-def _prefers_zh() -> bool:
-    asked = (request.args.get("lang") or "").lower()
-    if asked[:2] in {"en", "zh"}:
-        return asked.startswith("zh")
-    for tag, _q in request.accept_languages:
-        primary = tag.lower().split("-")[0]
-        if primary in {"en", "zh"}:
-            return primary == "zh"
-    return False
 
 
 def _ui(lang: str) -> dict:
