@@ -576,3 +576,24 @@ def test_pages_fetch_nothing_from_other_hosts(client, path):
             continue  # inline, nothing fetched
         with client.get(url) as asset:
             assert asset.status_code == 200, url
+
+
+def test_incoming_links_are_capped_and_the_page_says_so(tmp_path):
+    """A resource with more incoming links than the cap still answers, with a note."""
+    from crkg.store.embedded import EmbeddedStore, write_store
+    from crkg.web.linked_data import INCOMING_LIMIT
+
+    target = f"<{ID}community/test/hub>"
+    lines = [f"{target} <{rdflib.RDFS.label}> \"hub\"@en ."]
+    for i in range(INCOMING_LIMIT + 5):
+        lines.append(f"<{ID}intervention/test/i{i}> <{CRKG.inCommunity}> {target} .")
+    write_store(tmp_path / "store", [(str(STUDY_GRAPH), "\n".join(lines).encode(), "application/n-triples")])
+    store = EmbeddedStore(tmp_path / "store", workers=1)
+    try:
+        c = make_app(store).test_client()
+        html = get_html(c, "/id/community/test/hub", "en").get_data(as_text=True)
+        incoming = html.split('id="incoming"', 1)[1]
+        assert incoming.count('href="/id/intervention/test/i') == INCOMING_LIMIT
+        assert f"Only the first {INCOMING_LIMIT} incoming links" in incoming
+    finally:
+        store.close()
