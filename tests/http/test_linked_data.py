@@ -547,10 +547,15 @@ def test_void_describes_dataset_graphs_endpoint_licence_and_linksets(client):
     assert dump is not None and str(dump).endswith("/data/crkg.nq")
 
 
-def test_void_rdfxml_and_html(client):
-    xml = client.get("/.well-known/void", headers={"Accept": "application/rdf+xml"})
-    assert xml.mimetype == "application/rdf+xml"
-    parse_rdf(xml.get_data(as_text=True), "xml")
+@pytest.mark.parametrize("media_type", sorted(RDF_PARSERS))
+def test_void_in_every_rdf_format(client, media_type):
+    r = client.get("/.well-known/void", headers={"Accept": media_type})
+    assert r.mimetype == media_type
+    g = parse_rdf(r.get_data(as_text=True), RDF_PARSERS[media_type])
+    assert (URIRef(str(ID) + "dataset/crkg"), RDF.type, VOID.Dataset) in g
+
+
+def test_void_html(client):
     html = get_html(client, "/.well-known/void", "en")
     assert html.mimetype == "text/html" and "void:Dataset" in html.get_data(as_text=True)
 
