@@ -25,14 +25,14 @@ def parser() -> argparse.ArgumentParser:
                    help="systems to measure, in order (default oxigraph,crkg,virtuoso,rdflib)")
     p.add_argument("--repeats", type=int, default=5, help="measured runs per query (median)")
     p.add_argument("--build-repeats", type=int, default=3,
-                   help="builds per size up to 1e5 (larger sizes are built once)")
+                   help="builds per size up to 1e4 (larger sizes are built once)")
     p.add_argument("--build-timeout", type=float, default=1500, help="seconds one build may take")
     p.add_argument("--no-reason", action="store_true",
                    help="build without HermiT and the OWL 2 RL closure (crkg build --no-reason)")
     p.add_argument("--profile-size", type=float, default=1e5,
                    help="size at which one extra build runs under cProfile (0: none)")
     p.add_argument("--budget", type=float, default=60, help="seconds per query per system")
-    p.add_argument("--rdflib-budget", type=float, default=120, help="seconds per query for rdflib")
+    p.add_argument("--rdflib-budget", type=float, default=40, help="seconds per query for rdflib")
     p.add_argument("--clients", type=int, default=8, help="concurrent clients for throughput")
     p.add_argument("--duration", type=float, default=10, help="seconds per throughput run")
     p.add_argument("--start-repeats", type=int, default=3, help="crkg serve starts to time")

@@ -129,7 +129,7 @@ def stage_build(args, results: dict) -> None:
         data = out / f"data-{label}"
         log(f"build {label}: generating")
         manifest = generate(data, size, args.seed)
-        repeats = args.build_repeats if size <= 1e5 else 1
+        repeats = args.build_repeats if size <= 1e4 else 1
         entry = {"size": size, "studies": manifest["studies"],
                  "communities": manifest["communities"][0], "runs": []}
         builds[label] = entry
@@ -226,7 +226,8 @@ def result_size(body: bytes) -> int:
 
 
 def crkg_serve_cmd(store: Path, port: int, workers: int | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "crkg.cli", "serve", "--store", str(store),
+    cmd = [sys.executable, "-c", "import sys; from crkg.cli import main; sys.exit(main())",
+           "serve", "--store", str(store),
            "--host", "127.0.0.1", "--port", str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
@@ -267,7 +268,7 @@ ASK = "/sparql?query=ASK%7B%7D"
 
 def measure_target(args, target: measure.Target, requests_latency, lookups, pages,
                    budget: float) -> dict:
-    out: dict = {"latency": {}, "sizes": {}, "throughput": {}}
+    out: dict = {"latency": {}, "sizes": {}, "throughput": {}, "loadavg_at_start": os.getloadavg()[0]}
     for req in requests_latency:
         try:
             times, body = measure.latency(target, req, repeats=args.repeats, warmup=1, budget=budget)
@@ -284,6 +285,7 @@ def measure_target(args, target: measure.Target, requests_latency, lookups, page
         except Exception as exc:  # noqa: BLE001
             out["throughput"][name] = {"error": str(exc)[:300]}
         log(f"  {target.name}: throughput {name}: {out['throughput'][name]}")
+    out["loadavg_at_end"] = os.getloadavg()[0]
     return out
 
 
@@ -414,9 +416,16 @@ def stage_validate(args, results: dict) -> None:
     shipped = discover_studies(STUDIES_DIR)
     if shipped:
         cases.append(("the shipped study " + shipped[0].name, load_study(shipped[0])))
-    data = args.out / "data-ordinary"
-    generate(data, 3000, args.seed)
-    cases.append(("a generated study of ~3,000 triples", load_study(discover_studies(data / "studies")[0])))
+    # one generated study of the shipped study's size (~2,500 triples: 8 communities)
+    from bench.generate import write_study
+
+    folder = args.out / "data-ordinary" / "studies" / "synth-ordinary"
+    if folder.parent.parent.exists():
+        shutil.rmtree(folder.parent.parent)
+    folder.parent.mkdir(parents=True)
+    shutil.copyfile(REPO / "data" / "context.jsonld", folder.parent.parent / "context.jsonld")
+    write_study(folder, 0, 8, args.seed)
+    cases.append(("a generated study (8 communities)", load_study(folder)))
     entry = {}
     for name, study in cases:
         validate(study.graph, ontology=ontology)  # warm: shapes parsed and cached once
