@@ -370,6 +370,28 @@ def _alternates(path_url: str) -> list[dict]:
 # ---------------------------------------------------------------------- the description
 
 
+#: How deep the description follows blank nodes (OWL lists and class expressions).
+BLANK_DEPTH = 10
+
+
+def _blank_closure(i: str) -> str:
+    """Pattern for the triples of blank nodes reachable from *i* through blank nodes only
+    (the blank-node part of a Concise Bounded Description): ``owl:propertyChainAxiom``
+    lists, restrictions, ``owl:unionOf`` lists. Unrolled to ``BLANK_DEPTH`` because a
+    property path cannot require its inner nodes to be blank."""
+    lines = [f"    {i} ?bp0 ?bo0 . FILTER isBlank(?bo0)", "    ?bo0 ?bp1 ?bo1 ."]
+    closing = ""
+    for k in range(1, BLANK_DEPTH):
+        lines.append("    " + "  " * k + f"OPTIONAL {{ ?bo{k} ?bp{k + 1} ?bo{k + 1} . FILTER isBlank(?bo{k})")
+        closing += " }"
+    lines.append("    " + closing.strip())
+    return "\n".join(lines)
+
+
+def _blank_template() -> str:
+    return " ".join(f"?bo{k} ?bp{k + 1} ?bo{k + 1} ." for k in range(BLANK_DEPTH))
+
+
 def describe_query(iri: str) -> str:
     """CONSTRUCT a resource's description: its outgoing and incoming triples, the labels of
     its neighbours and of the predicates used, and its evidence (text, locator, speaker).
@@ -390,6 +412,7 @@ CONSTRUCT {{
   ?s ?ip {i} . ?s ?slp ?sl .
   ?pp rdfs:label ?pl .
   ?e ?ep ?ev . ?ev ?evlp ?evl .
+  {_blank_template()}
 }}
 WHERE {{
   {{
@@ -409,6 +432,10 @@ WHERE {{
   {{
     {{ SELECT DISTINCT ?pp WHERE {{ {{ {i} ?pp ?x }} UNION {{ ?y ?pp {i} }} }} }}
     ?pp rdfs:label ?pl .
+  }}
+  UNION
+  {{
+{_blank_closure(i)}
   }}
   UNION
   {{
@@ -520,7 +547,35 @@ def _term_view(term, index: Index, inferred: bool = False) -> dict:
             "datatype": shown_type,
             "inferred": inferred,
         }
-    return {"kind": "blank", "text": str(term), "inferred": inferred}
+    return {"kind": "blank", "text": _blank_text(term, index), "inferred": inferred}
+
+
+def _blank_text(node, index: Index, depth: int = 0) -> str:
+    """A blank node written out from its triples: ``( a b )`` for an RDF list,
+    ``[ p o ; ... ]`` otherwise (Turtle's notation), terms as CURIEs."""
+    triples = index.out.get(_value(node), [])
+    if not triples or depth > BLANK_DEPTH:
+        return "[ ]"
+
+    def show(term):
+        if isinstance(term, ox.NamedNode):
+            return curie(term.value)
+        if isinstance(term, ox.Literal):
+            return f'"{term.value}"' + (f"@{term.language}" if term.language else "")
+        return _blank_text(term, index, depth + 1)
+
+    if any(t.predicate.value == RDF + "first" for t in triples):
+        items, current, seen = [], node, set()
+        while isinstance(current, ox.BlankNode) and _value(current) not in seen:
+            seen.add(_value(current))
+            out = {t.predicate.value: t.object for t in index.out.get(_value(current), [])}
+            if RDF + "first" not in out:
+                break
+            items.append(show(out[RDF + "first"]))
+            current = out.get(RDF + "rest")
+        return "( " + " ".join(items) + " )"
+    parts = sorted(f"{curie(t.predicate.value)} {show(t.object)}" for t in triples)
+    return "[ " + " ; ".join(parts) + " ]"
 
 
 def _property_view(predicate: str, index: Index) -> dict:
@@ -556,7 +611,9 @@ def resource_view(iri: str, triples: list, lang: str, inferred: set) -> dict:
     incoming: dict[str, list] = defaultdict(list)
     for t in index.inc.get(iri, ()):
         s = _value(t.subject)
-        if s == iri:
+        if s == iri or isinstance(t.subject, ox.BlankNode):
+            # a blank node pointing here is part of an axiom (a list, a restriction):
+            # it is in the RDF, but as a row of its own it would only read "( X )"
             continue
         p = t.predicate.value
         flag = (s, p, iri) in inferred
