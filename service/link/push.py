@@ -8,9 +8,10 @@ Two ways in, both replacing each graph so that a second push never duplicates:
 - SPARQL 1.1 Graph Store HTTP Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/
   §5.3): one ``PUT ?graph=IRI`` per graph, the graph as N-Triples;
 - SPARQL 1.1 Update (https://www.w3.org/TR/sparql11-update/ §3.1.1, §3.2.4):
-  ``DROP SILENT GRAPH`` then ``INSERT DATA`` in batches. Blank nodes are scoped to one
-  request (§3.1.1), so the triples that share a blank node always travel in the same
-  batch.
+  ``DROP SILENT GRAPH`` then ``INSERT DATA`` in batches (``INSERT {...} WHERE {}`` for a
+  batch with blank nodes, which Virtuoso refuses in ``INSERT DATA``). Blank nodes are
+  scoped to one request (§3.1.1), so the triples that share a blank node always travel
+  in the same batch.
 
 After loading, the triples of each graph are counted in the target and compared.
 """
@@ -100,7 +101,15 @@ class GraphWriter:
         chunks = list(batches(triples, self.batch_size)) or [[]]
         for number, chunk in enumerate(chunks):
             body = "".join(f"{t} .\n" for t in chunk)
-            update = f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}}} }}" if chunk else ""
+            if not chunk:
+                update = ""
+            elif any(isinstance(x, ox.BlankNode) for t in chunk for x in (t.subject, t.object)):
+                # Virtuoso 7 refuses blank nodes in INSERT DATA (SP031 "not allowed in a
+                # constant clause"); a template with one empty solution inserts the same
+                # triples, its blank nodes fresh and shared within the request (§3.1.3).
+                update = f"INSERT {{ GRAPH <{iri}> {{\n{body}}} }} WHERE {{}}"
+            else:
+                update = f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}}} }}"
             if number == 0:
                 update = f"DROP SILENT GRAPH <{iri}>" + (f" ;\n{update}" if update else "")
             self.update(update)

@@ -291,8 +291,12 @@ class RemoteStore(Store):
         if fmt is None:
             raise QueryError(f"unsupported result media type {media_type}")
         in_fmt = ox.QueryResultsFormat.from_media_type(result.media_type) or ox.QueryResultsFormat.XML
+        body = result.body
+        if in_fmt == ox.QueryResultsFormat.XML and b"<bnode>" in body:
+            # Virtuoso labels blank nodes "nodeID://b10000", not a valid blank node label.
+            body = _BNODE_XML.sub(lambda m: b"<bnode>" + _BNODE_UNSAFE.sub(b"_", m.group(1)) + b"</bnode>", body)
         try:
-            parsed = ox.parse_query_results(result.body, format=in_fmt)
+            parsed = ox.parse_query_results(body, format=in_fmt)
         except (SyntaxError, ValueError) as exc:
             raise BackendUnavailable(f"the back end sent unreadable results: {exc}") from exc
         if isinstance(parsed, ox.QueryBoolean):
@@ -325,6 +329,10 @@ class RemoteStore(Store):
             ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
         body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
         return QueryResponse(body or b"", media_type, form, truncated)
+
+
+_BNODE_XML = re.compile(rb"<bnode>([^<]*)</bnode>")
+_BNODE_UNSAFE = re.compile(rb"[^A-Za-z0-9_]")
 
 
 def _term_json(term) -> dict:

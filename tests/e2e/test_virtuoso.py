@@ -235,12 +235,9 @@ def answer(client, sparql: str):
     return Counter(tuple((n, _norm(s[n])) for n in names) for s in parsed)
 
 
-def test_there_are_competency_questions():
-    assert CQ_FILES, f"no competency questions in {QUERIES_DIR / 'cq'}"
-
-
-@pytest.mark.parametrize("path", CQ_FILES, ids=[p.stem for p in CQ_FILES])
+@pytest.mark.parametrize("path", CQ_FILES or [None], ids=[p.stem for p in CQ_FILES] or ["none"])
 def test_competency_question_same_answer(clients, path):
+    assert path is not None, f"no competency questions in {QUERIES_DIR / 'cq'}"
     sparql = path.read_text(encoding="utf-8")
     on_embedded, on_virtuoso = (answer(c, sparql) for c in clients)
     assert on_virtuoso == on_embedded
