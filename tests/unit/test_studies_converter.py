@@ -376,3 +376,27 @@ def test_bibtex_misc_is_a_fabio_expression(tmp_path):
     g = load_study(folder).graph
     assert (URIRef(ID["work/panday"]), RDF.type, FABIO.Expression) in g
     assert (URIRef(ID["work/panday"]), DCTERMS.issued, None) not in g
+
+
+# --------------------------------------------------------------------------- the context
+
+
+def test_every_crkg_term_of_the_context_is_declared_in_the_ontology():
+    from crkg.build.ontology import undeclared_crkg_terms_in_text
+
+    text = (DATA_DIR / "context.jsonld").read_text(encoding="utf-8")
+    assert "crkg:performedBy" in text
+    assert not undeclared_crkg_terms_in_text(text)
+
+
+def test_conversion_opens_no_network_connection(tmp_path, monkeypatch):
+    """The context is read from the local file and passed in; nothing is fetched."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the study conversion tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    folder = make_study(tmp_path)
+    assert len(load_study(folder).graph) > 50
