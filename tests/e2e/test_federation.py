@@ -123,3 +123,29 @@ def test_service_receives_the_bindings_of_the_outer_query(store_dir, wikidata):
         assert sent and str(WD.Q900000001) in sent[-1]
     finally:
         store.close()
+
+
+def test_service_through_a_remote_back_end_uses_the_same_allow_list(store_dir, wikidata, elsewhere):
+    """`crkg serve --backend`: the app opens a RemoteStore from its Config; the allow-list
+    that lets /sparql pass a SERVICE must reach the RemoteStore too, and the refused
+    endpoint must stay uncalled."""
+    from crkg.web.app import create_app
+    from crkg.web.config import TestConfig
+
+    LocalEndpoint = _endpoint_class()
+    with LocalEndpoint([]) as backend:
+        backend.store.bulk_load(input=LINKS.encode("utf-8"), format=ox.RdfFormat.TURTLE,
+                                to_graph=ox.NamedNode(str(LINKS_GRAPH)))
+        app = create_app(TestConfig(BACKEND=backend.url, SERVICE_ALLOWLIST=(wikidata.url,)))
+        client = app.test_client()
+        try:
+            ok = client.post("/sparql", data={"query": federated_query(wikidata.url)},
+                             headers={"Accept": "application/sparql-results+json"})
+            assert _rows(ok) == [(str(A), str(WD.Q900000001), "1000001"),
+                                 (str(B), str(WD.Q900000002), "1000002")]
+            refused = client.post("/sparql", data={"query": federated_query(elsewhere.url)},
+                                  headers={"Accept": "application/sparql-results+json"})
+            assert refused.status_code == 400
+            assert elsewhere.requests == []
+        finally:
+            app.extensions["crkg.store"].close()
