@@ -155,3 +155,22 @@ def test_unreachable_endpoint_exits_2(tmp_path, capsys):
               "--out", str(tmp_path / "r.tsv")])
     assert exit_.value.code == 2
     assert "cannot reach http://127.0.0.1:" in capsys.readouterr().err
+
+
+def test_proposes_for_the_districts_of_the_built_store(built, wikidata, tmp_path, capsys):
+    """The real data: the study's districts, the linksets' codes, matched in the built store."""
+    from crkg.store.embedded import EmbeddedStore
+
+    with EmbeddedStore(built.store_dir, workers=1) as store:
+        by_code = propose.propose_by_code(store, wikidata.url, kind="district")
+        by_label = propose.propose_by_label(store, wikidata.url, lang="zh", kind="district",
+                                            item_type="Q900000100")
+    assert {(p.subject, p.object) for p in by_code.proposals} == {
+        (XUHUI, str(WD.Q900000001)), (PUDONG, str(WD.Q900000002))}
+    assert {(p.subject, p.object) for p in by_label.proposals} == {
+        (XUHUI, str(WD.Q900000001)), (PUDONG, str(WD.Q900000002))}
+    out = tmp_path / "review.tsv"
+    with pytest.raises(SystemExit) as exit_:
+        main(["link", "--endpoint", wikidata.url, "--store", str(built.store_dir), "--out", str(out)])
+    assert exit_.value.code == 0, capsys.readouterr().err
+    assert len(propose.read_review(out)) == 2
