@@ -202,6 +202,7 @@ UI = {
 _PREFIX_STRINGS = {p: str(ns) for p, ns in PREFIXES.items()}
 #: Characters an IRIREF may not contain (SPARQL 1.1 §19.8, [139]); a path with one is no IRI of ours.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_PLAIN_JSON = re.compile(r"(?i)\bapplication/json(?![\w+.-])")
 _TERM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*([.-][A-Za-z0-9]+)*$")
 
@@ -249,12 +250,15 @@ def _choose(offered: list[str]) -> str:
         if HTML in offered:
             return HTML
         abort(406, description=f"format={wanted} is not offered here; offered: {', '.join(offered)}")
-    chosen = negotiate(
-        offered,
-        request.headers.get("Accept"),
-        wanted,
-        formats=RDF_FORMATS + DATASET_FORMATS,
-    )
+    accept = request.headers.get("Accept")
+    if "application/ld+json" in offered:
+        # a client asking for plain JSON about a resource means JSON-LD here (the shared
+        # table maps application/json to SPARQL results, which these pages are not)
+        if accept:
+            accept = _PLAIN_JSON.sub("application/ld+json", accept)
+        if wanted and wanted.strip().lower() in {"json", "application/json"}:
+            wanted = "jsonld"
+    chosen = negotiate(offered, accept, wanted, formats=RDF_FORMATS + DATASET_FORMATS)
     if chosen is None:
         asked = f"format={wanted}" if wanted else f"Accept: {request.headers.get('Accept')}"
         abort(406, description=f"Cannot answer {asked}; offered: {', '.join(offered)}")

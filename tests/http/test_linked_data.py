@@ -315,6 +315,14 @@ def test_q_values_choose_among_rdf_formats(client):
     json.loads(r.get_data(as_text=True))
 
 
+def test_plain_json_means_json_ld(client):
+    for r in (client.get("/id/community/xu-chen-shanghai/N", headers={"Accept": "application/json"}),
+              client.get("/id/community/xu-chen-shanghai/N?format=json")):
+        assert r.status_code == 200 and r.mimetype == "application/ld+json"
+        g = parse_rdf(r.get_data(as_text=True), "json-ld")
+        assert (URIRef(str(COMMUNITY)), RDF.type, CRKG.Community) in g
+
+
 def test_browser_accept_gets_html_and_rdf_client_gets_rdf(client):
     browser = get_html(client, "/id/community/xu-chen-shanghai/N")
     assert browser.mimetype == "text/html"
