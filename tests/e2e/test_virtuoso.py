@@ -272,6 +272,26 @@ def test_linked_data_page_is_the_same(clients):
     assert "Q8686" in html[1].get_data(as_text=True)
 
 
+def test_linked_data_pages_of_every_kind_are_the_same(clients, embedded):
+    """One resource of each kind (id/{kind}/...): the same description on both back ends."""
+    body = embedded.query(f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{ID}")) }}',
+                          media_type="application/sparql-results+json").body
+    firsts: dict[str, str] = {}
+    for b in sorted(json.loads(body)["results"]["bindings"], key=lambda b: b["s"]["value"]):
+        iri = b["s"]["value"]
+        firsts.setdefault(iri[len(str(ID)):].split("/")[0], iri)
+    assert len(firsts) >= 5, firsts
+    differing = []
+    for iri in firsts.values():
+        path = "/" + iri[len("https://w3id.org/crkg/"):]
+        pages = [c.get(path, headers={"Accept": "application/n-triples"}) for c in clients]
+        graphs = [Counter(tuple(_norm(t) for t in (q.subject, q.predicate, q.object))
+                          for q in ox.parse(p.get_data(), format=ox.RdfFormat.N_TRIPLES)) for p in pages]
+        if [p.status_code for p in pages] != [200, 200] or graphs[0] != graphs[1]:
+            differing.append((path, [p.status_code for p in pages], graphs[1] - graphs[0], graphs[0] - graphs[1]))
+    assert not differing
+
+
 def test_second_push_by_graph_store_replaces_never_duplicates(virtuoso, source_dir, remote, embedded):
     def sizes(store):
         body = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
