@@ -34,13 +34,13 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 
 from crkg.errors import CrkgError
-from crkg.namespaces import BASE_IRI, CRKG, ID, WD
+from crkg.namespaces import CRKG, ID, WD
 from crkg.store.remote import USER_AGENT
 
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 WIKIDATA_DATASET = ID["dataset/wikidata"]
 #: the dataset of the VoID description the service publishes at /.well-known/void
-CRKG_DATASET = BASE_IRI + ".well-known/void#crkg"
+CRKG_DATASET = ID["dataset/crkg"]
 SKOS_EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
 
 #: ``--kind`` names -> crkg classes

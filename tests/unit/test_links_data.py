@@ -19,7 +19,7 @@ from crkg.paths import LINKS_DIR, ONTOLOGY_FILE
 LINK_FILES = sorted(LINKS_DIR.glob("*.ttl"))
 CODE_PROPERTIES = (CRKG.adminDivisionCode, CRKG.glideNumber, CRKG.hazardProfileCode)
 SOURCE = ID["source/verified-identifiers"]
-CRKG_DATASET = URIRef("https://w3id.org/crkg/.well-known/void#crkg")
+CRKG_DATASET = ID["dataset/crkg"]
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_linksets_belong_to_the_dataset_the_void_description_describes():
     from crkg.link.propose import CRKG_DATASET as proposed
     from crkg.web.linked_data import DATASET_IRI
 
-    assert str(CRKG_DATASET) == DATASET_IRI == proposed
+    assert str(CRKG_DATASET) == DATASET_IRI == str(proposed)
 
 
 def test_instance_iris_follow_the_conventions(links):
