@@ -84,6 +84,13 @@ def test_dataset_clause_detection():
     assert not names_dataset('SELECT * { ?s ?p "FROM" } # FROM')
 
 
+def _rows(solutions) -> list:
+    """Rows as sorted tuples, blank nodes all alike (their labels are the engine's)."""
+    names = [v.value for v in solutions.variables]
+    return sorted(tuple("_:" if isinstance(s[n], ox.BlankNode) else str(s[n]) for n in names)
+                  for s in solutions)
+
+
 QUERIES = [
     "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",
     "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
@@ -102,7 +109,7 @@ def test_remote_answers_equal_the_embedded_semantics(endpoint, reference, sparql
     if isinstance(want, ox.QueryBoolean):
         assert bool(got) == bool(want)
     else:
-        assert sorted(map(str, got)) == sorted(map(str, want)) != []
+        assert _rows(got) == _rows(want) != []
     sent = endpoint.requests[-1]
     assert "crkg/" in sent["user_agent"]
     assert sent["accept"] == "application/sparql-results+xml"
