@@ -44,7 +44,7 @@ class Config:
     #: SERVICE endpoints a query may call; empty: SERVICE is refused
     SERVICE_ALLOWLIST: tuple = field(default_factory=tuple)
     #: data-segment limit of one query worker in MiB (RLIMIT_DATA); 0: no limit
-    WORKER_MEMORY_MB: int = 0
+    WORKER_MEMORY_MB: int = 1024
     TESTING: bool = False
 
     @classmethod

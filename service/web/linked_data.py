@@ -128,6 +128,7 @@ UI = {
         "inferred": "inferred",
         "inferred_note": "Values marked “inferred” were derived by OWL 2 RL reasoning (graph/inferred).",
         "download": "This description as",
+        "query_this": "Query this resource in SPARQL",
         "iri": "IRI",
         "query": "Query",
         "ontology": "Ontology",
@@ -169,6 +170,7 @@ UI = {
         "inferred": "推理所得",
         "inferred_note": "标为“推理所得”的值由 OWL 2 RL 推理得出（graph/inferred）。",
         "download": "本描述的其他格式",
+        "query_this": "用 SPARQL 查询此资源",
         "iri": "IRI",
         "query": "查询",
         "ontology": "本体",
@@ -689,6 +691,19 @@ def _render(template: str, lang: str, status: int = 200, **context) -> Response:
     return Response(html, status=status, mimetype=HTML)
 
 
+def query_link(iri: str, title: str) -> str:
+    """The query page with a tab that asks for this resource's properties (YASGUI reads
+    ``#query=...&tabTitle=...`` and runs it)."""
+    sparql = (
+        f"PREFIX rdfs: <{RDFS}>\n"
+        "SELECT ?property ?value ?valueLabel\nWHERE {\n"
+        f"  <{iri}> ?property ?value .\n"
+        "  OPTIONAL { ?value rdfs:label ?valueLabel }\n}\nORDER BY ?property ?value\n"
+    )
+    fragment = urlencode({"query": sparql, "tabTitle": title[:30]}, quote_via=quote)
+    return url_for("query_page.index") + "#" + fragment
+
+
 def _resource_response(iri: str, path_url: str) -> Response:
     media = _choose([HTML] + RDF_MEDIA)
     triples = _describe(iri)
@@ -697,7 +712,7 @@ def _resource_response(iri: str, path_url: str) -> Response:
     lang = reader_lang()
     view = resource_view(iri, triples, lang, _inferred_only(iri))
     return _render("resource.html", lang, resource=view, alternates=_alternates(path_url),
-                   incoming_limit=INCOMING_LIMIT)
+                   incoming_limit=INCOMING_LIMIT, query_href=query_link(iri, view["title"]))
 
 
 # ------------------------------------------------------------------------------ routes

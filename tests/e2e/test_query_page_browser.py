@@ -240,3 +240,25 @@ def test_typing_in_the_editor_asks_no_other_host(server):
     assert elsewhere == []
     # a fetch the Content-Security-Policy blocked never becomes a request, but is an error
     assert seen["errors"] == []
+
+
+def test_a_resource_page_opens_its_query_in_the_editor(server):
+    """The Linked Data page's "Query this resource" link opens a tab that runs at once."""
+    from urllib.parse import parse_qs
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/id/community/xu-chen-shanghai/N", wait_until="networkidle")
+            link = page.locator('a[href^="/#query="]')
+            query = parse_qs(link.get_attribute("href").split("#", 1)[1])["query"][0]
+            link.click()
+            page.wait_for_selector(".tabPanel.active .yasr table.dataTable tbody tr", timeout=20_000)
+            rows = page.locator(".tabPanel.active .yasr table.dataTable tbody tr").count()
+        finally:
+            browser.close()
+    _, expected = expected_bindings(query)
+    assert rows == len(expected) > 0

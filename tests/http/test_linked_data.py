@@ -261,6 +261,16 @@ def test_intervention_page_shows_its_evidence_with_locator_and_text(client):
     assert "/id/observation/xu-chen-shanghai/N-mask-registration" in evidence
 
 
+def test_resource_page_links_to_a_query_about_it(client):
+    from urllib.parse import parse_qs
+
+    html = get_html(client, "/id/community/xu-chen-shanghai/N", "en").get_data(as_text=True)
+    href = re.search(r'<a href="(/#query=[^"]+)"', html).group(1).replace("&amp;", "&")
+    params = parse_qs(href.split("#", 1)[1])
+    assert f"<{COMMUNITY}> ?property ?value" in params["query"][0]
+    assert params["tabTitle"] == [labels(fixture_dataset(), COMMUNITY)["en"]]
+
+
 def test_reflexive_and_trivial_inferred_triples_are_left_out(client):
     r = client.get("/id/intervention/xu-chen-shanghai/N-mask-registration", headers={"Accept": "application/n-triples"})
     g = parse_rdf(r.get_data(as_text=True), "nt")
