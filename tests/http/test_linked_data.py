@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 import rdflib.collection
-from rdflib import Literal, Namespace, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, VOID
 from rdflib.compare import isomorphic
 
