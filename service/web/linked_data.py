@@ -206,7 +206,6 @@ _PREFIX_STRINGS = {p: str(ns) for p, ns in PREFIXES.items()}
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _PLAIN_JSON = re.compile(r"(?i)\bapplication/json(?![\w+.-])")
 _TERM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-_VERSION = re.compile(r"^\d+(\.\d+)*([.-][A-Za-z0-9]+)*$")
 
 
 # --------------------------------------------------------------------------- store access
