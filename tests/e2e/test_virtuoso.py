@@ -241,6 +241,8 @@ def test_competency_question_same_answer(clients, path):
     assert path is not None, f"no competency questions in {QUERIES_DIR / 'cq'}"
     sparql = path.read_text(encoding="utf-8")
     on_embedded, on_virtuoso = (answer(c, sparql) for c in clients)
+    if isinstance(on_embedded, Counter):
+        assert on_embedded, "no rows on the embedded store: equal answers would prove nothing"
     assert on_virtuoso == on_embedded
 
 
