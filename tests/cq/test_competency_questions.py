@@ -147,3 +147,37 @@ def test_answer_matches_the_study(store, path, request):
         assert actual == rows
     else:
         assert Counter(actual) == Counter(rows)
+
+
+# --- the harness itself --------------------------------------------------------------
+
+
+def test_normal_form_of_terms():
+    assert normal_form(ox.NamedNode(str(CRKG) + "Micro")) == "crkg:Micro"
+    assert normal_form(ox.NamedNode(str(ID) + "community/s/N")) == "id:community/s/N"
+    assert normal_form(ox.NamedNode(str(WD) + "Q8686")) == "wd:Q8686"
+    assert normal_form(ox.NamedNode("https://doi.org/10.1/x")) == "<https://doi.org/10.1/x>"
+    assert normal_form(ox.NamedNode(str(ID))) == f"<{ID}>"
+    assert normal_form(ox.Literal("心理韧性", language="zh")) == "心理韧性"
+    assert normal_form(ox.Literal("500", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))) == "500"
+    assert normal_form(ox.Literal("a\tb\nc\\d")) == "a\\tb\\nc\\\\d"
+    assert normal_form(ox.BlankNode()) == "_:"
+    assert normal_form(None) == ""
+
+
+def test_read_expected(tmp_path):
+    table = tmp_path / "t.tsv"
+    table.write_text("a\tb\nx\t\n", encoding="utf-8")
+    assert read_expected(table) == (["a", "b"], [("x", "")])
+    ask = tmp_path / "ask.tsv"
+    ask.write_text("false\n", encoding="utf-8")
+    assert read_expected(ask) is False
+    ragged = tmp_path / "ragged.tsv"
+    ragged.write_text("a\tb\nx\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="1 cells, header has 2"):
+        read_expected(ragged)
+
+
+def test_order_by_is_found_outside_comments_only():
+    assert has_order_by("# answer: sorted\nSELECT ?x WHERE { ?x ?p ?o }\norder  by ?x\n")
+    assert not has_order_by("# title: ORDER BY in a comment\nSELECT ?x WHERE { ?x ?p ?o }\n")
