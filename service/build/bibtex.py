@@ -19,7 +19,7 @@ volume / number    ``prism:volume`` / ``prism:issueIdentifier``
 pages              ``prism:startingPage`` / ``prism:endingPage`` (or ``prism:pageRange``)
 publisher          ``dcterms:publisher``
 editor             ``dcterms:contributor`` (``"… (ed.)"``)
-doi                ``prism:doi`` and ``owl:sameAs <https://doi.org/{doi}>``
+doi                ``prism:doi`` and ``skos:exactMatch <https://doi.org/{doi}>``
 note               ``crkg:codingNote`` (``@en``): where the record was verified
 =================  ==========================================================
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import bibtexparser
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from crkg.errors import CrkgError
 from crkg.namespaces import CITO, CRKG, FABIO, ID, PRISM
@@ -173,7 +173,9 @@ def bibtex_to_graph(entries: list[BibEntry], graph: Graph, study_iri: URIRef,
             if not doi.startswith("10."):
                 raise CrkgError(f"{e.path}:{e.line} (entry {e.key}): a DOI starts with '10.' (got {doi!r})")
             graph.add((w, PRISM.doi, Literal(doi)))
-            graph.add((w, OWL.sameAs, URIRef(f"https://doi.org/{doi}")))
+            # skos:exactMatch, not owl:sameAs: under OWL semantics the reasoner would copy every
+            # statement about the work onto the DOI IRI and each slot would refer to two works.
+            graph.add((w, SKOS.exactMatch, URIRef(f"https://doi.org/{doi}")))
         if "note" in f:
             graph.add((w, CRKG.codingNote, Literal(f["note"], lang="en")))
         if e.key in cited:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from crkg.build.bibtex import read_bibtex
 from crkg.build.studies import discover_studies, load_study
@@ -212,7 +212,7 @@ def test_bibtex_becomes_fabio_and_cito(tmp_path):
     assert (magis, RDFS.label, Literal(title, lang="en")) in g
     assert (lin, DCTERMS.title, Literal("Social Capital")) in g  # no langid: no tag
     assert (magis, PRISM.doi, Literal("10.1080/08941920903305674")) in g
-    assert (magis, OWL.sameAs, URIRef("https://doi.org/10.1080/08941920903305674")) in g
+    assert (magis, SKOS.exactMatch, URIRef("https://doi.org/10.1080/08941920903305674")) in g
     assert (magis, PRISM.publicationName, Literal("Society & Natural Resources")) in g
     assert (magis, PRISM.startingPage, Literal("401")) in g
     assert (sid("reference", "1"), CRKG.refersTo, magis) in g
