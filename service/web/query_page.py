@@ -78,7 +78,8 @@ def load_examples(folder: Path) -> list[Example]:
             Example(
                 name=path.stem,
                 title=headers.get("title") or path.stem.replace("-", " "),
-                description=headers.get("description", ""),
+                # The competency questions state the scholar's question (queries/README.md).
+                description=headers.get("description") or headers.get("question", ""),
                 query=text,
             )
         )
