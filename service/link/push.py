@@ -86,7 +86,7 @@ class GraphWriter:
     user: str | None = None
     password: str | None = None
     timeout: float = 120.0
-    batch_size: int = 1000
+    batch_size: int = 100
     progress: Progress = field(default=lambda _m: None)
 
     def __post_init__(self):

@@ -21,6 +21,7 @@ Answers must equal the embedded store's, so this store
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import threading
@@ -104,8 +105,39 @@ class HttpClient:
             passwords_any = _AnyUriPasswords(user, password or "")
             handlers += [urllib.request.HTTPDigestAuthHandler(passwords_any),
                          urllib.request.HTTPBasicAuthHandler(passwords_any)]
+            self._passwords = passwords_any
         self._opener = urllib.request.build_opener(*handlers)
         self.user_agent = user_agent
+        self.user, self.password = user, password
+
+    def _preauthorize(self, req: urllib.request.Request, timeout: float) -> None:
+        """Answer the server's challenge before sending a large body.
+
+        urllib sends the whole body, gets 401 and sends it again; Virtuoso resets the
+        connection while a multi-megabyte body is still being sent to it (measured:
+        a 9 MB Graph Store PUT failed with "connection reset by peer"). A HEAD request
+        fetches the challenge first, so the body travels once, already authorised.
+        """
+        probe = urllib.request.Request(req.full_url, method="HEAD")
+        probe.add_header("User-Agent", self.user_agent)
+        try:
+            with urllib.request.build_opener().open(probe, timeout=timeout):
+                return  # no authentication asked for
+        except urllib.error.HTTPError as exc:
+            challenge = exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
+            exc.close()
+        except (urllib.error.URLError, OSError):
+            return  # the real request will report it
+        scheme, _, rest = challenge.partition(" ")
+        if scheme.lower() == "digest":
+            chal = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+            handler = urllib.request.HTTPDigestAuthHandler(self._passwords)
+            auth = handler.get_authorization(req, chal)
+            if auth:
+                req.add_unredirected_header("Authorization", f"Digest {auth}")
+        elif scheme.lower() == "basic":
+            token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode()
+            req.add_unredirected_header("Authorization", f"Basic {token}")
 
     def request(self, method: str, url: str, *, data: bytes | None = None,
                 headers: dict | None = None, timeout: float = 30.0, what: str = "endpoint") -> HttpResult:
@@ -114,6 +146,8 @@ class HttpClient:
         req.add_header("User-Agent", self.user_agent)
         for k, v in (headers or {}).items():
             req.add_header(k, v)
+        if self.user is not None and data is not None and len(data) > 65536:
+            self._preauthorize(req, timeout)
         try:
             with self._opener.open(req, timeout=timeout) as resp:
                 body = resp.read()

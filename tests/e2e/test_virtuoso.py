@@ -163,7 +163,7 @@ def _crkg(*args: str) -> subprocess.CompletedProcess:
 def pushed(virtuoso, source_dir):
     """`crkg push` by SPARQL Update (Digest auth), as a user runs it."""
     done = _crkg("push", "--endpoint", virtuoso.sparql_auth, "--user", USER, "--password", PASSWORD,
-                 "--store", str(source_dir), "--batch-size", "500")
+                 "--store", str(source_dir))
     assert done.returncode == 0, done.stderr
     return done
 
