@@ -54,7 +54,8 @@ ProfessionalAssociation PartyMember HazardType
 
 EXTENSION_OBJECT_PROPERTIES = """
 aboutArea withinArea appliedInCommunity hasParticipationMode interviewed reportsQuantity
-candidateWork communityTypeCovered hazardType
+candidateWork communityTypeCovered hazardType contributesToAsStated contributesToPerFramework
+memberOfGroup
 """.split()
 
 #: Inverses the ontology adds for navigation (not in the conventions; the ontology may grow).
@@ -267,6 +268,19 @@ def test_property_chains_and_transitivity(onto):
         assert (functional, RDF.type, OWL.FunctionalProperty) in onto
     assert (CRKG.inCase, OWL.inverseOf, CRKG.hasIntervention) in onto
     assert (CRKG.hasEvidence, OWL.inverseOf, CRKG.isEvidenceFor) in onto
+
+
+def test_coded_outcome_is_stated_or_per_framework(onto):
+    """Goals are coded with one of two sub-properties of contributesTo, so queries over
+    contributesTo still see them (inferred) and the stated ones can be told apart."""
+    for sub in (CRKG.contributesToAsStated, CRKG.contributesToPerFramework):
+        assert (sub, RDFS.subPropertyOf, CRKG.contributesTo) in onto
+        assert onto.value(sub, RDFS.domain) == CRKG.Intervention
+        assert onto.value(sub, RDFS.range) == CRKG.ResilienceGoal
+    assert (CRKG.contributesToAsStated, OWL.propertyDisjointWith, CRKG.contributesToPerFramework) in onto
+    # the informant-group link is crkg's own, not org:memberOf (whose range is an organisation)
+    assert onto.value(CRKG.memberOfGroup, RDFS.range) == CRKG.CollectiveActor
+    assert (CRKG.memberOfGroup, RDFS.subPropertyOf, None) not in onto
 
 
 # --- metadata ---------------------------------------------------------------------------------
