@@ -405,3 +405,28 @@ def test_served_backend_answers_every_competency_question_as_embedded(served):
         sparql = path.read_text(encoding="utf-8")
         want = _sparqlwrapper_answer(embedded_server.url, sparql)
         assert _sparqlwrapper_answer(backend_server.url, sparql) == want, path.name
+
+
+def test_remote_store_load_replaces_a_graph(virtuoso, pushed):
+    """RemoteStore.load: the Store interface's write side, by SPARQL Update with Digest."""
+    from crkg.link.push import GraphWriter
+    from crkg.store.remote import RemoteStore
+
+    graph = str(GRAPH["test/remote-load"])
+    store = RemoteStore(virtuoso.sparql, update_url=virtuoso.sparql_auth, user=USER, password=PASSWORD)
+    first = b'<https://w3id.org/crkg/id/x/a> <http://www.w3.org/2000/01/rdf-schema#label> "a"@en .\n'
+    second = (b'<https://w3id.org/crkg/id/x/b> <http://www.w3.org/2000/01/rdf-schema#label> "b"@zh .\n'
+              b'<https://w3id.org/crkg/id/x/b> <https://w3id.org/crkg/ontology#n> _:n .\n'
+              b'_:n <http://www.w3.org/2000/01/rdf-schema#label> "n" .\n')
+    try:
+        store.load([(graph, first, "application/n-triples")])
+        store.load([(graph, second, "application/n-triples")])
+        assert graph in store.named_graphs()
+        body = store.query("SELECT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o }",
+                           media_type="application/sparql-results+json", default_graph_uris=[graph]).body
+        rows = sorted((b["s"]["type"], b["o"]["value"]) for b in json.loads(body)["results"]["bindings"])
+        assert rows == [("bnode", "n"), ("uri", "b")]
+    finally:
+        GraphWriter(virtuoso.sparql_auth, user=USER, password=PASSWORD).drop(graph)
+        store.forget_graphs()
+    assert graph not in store.named_graphs()
