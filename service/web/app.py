@@ -38,7 +38,7 @@ def open_store(config: Config):
     if config.BACKEND:
         from crkg.store.remote import RemoteStore
 
-        return RemoteStore(config.BACKEND)
+        return RemoteStore(config.BACKEND, config=config)
     from crkg.namespaces import PREFIXES
     from crkg.store.embedded import EmbeddedStore
 
