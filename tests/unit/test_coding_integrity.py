@@ -309,10 +309,55 @@ def test_quantities_and_dates_are_typed(g):
     assert g.value(notice, CRKG.date) is None
 
 
+#: A goal is coded as stated by the text or as assigned from the framework; the source
+#: never asserts plain crkg:contributesTo (the reasoner infers it from both).
+GOAL_PROPERTIES = (CRKG.contributesToAsStated, CRKG.contributesToPerFramework)
+
+
 def test_every_intervention_is_fully_coded(g):
     for i in of_type(g, CRKG.Intervention):
-        for p in (CRKG.inCase, CRKG.performedBy, CRKG.usesMode, CRKG.contributesTo, CRKG.inPhase):
+        for p in (CRKG.inCase, CRKG.performedBy, CRKG.usesMode, CRKG.inPhase):
             assert list(g.objects(i, p)), f"{i} lacks {p}"
+        assert any(list(g.objects(i, p)) for p in GOAL_PROPERTIES), f"{i} has no goal"
+
+
+def test_every_goal_is_either_stated_or_per_framework_and_the_note_says_which(g):
+    """Exactly one of the two sub-properties per (intervention, goal), never plain
+    contributesTo; the codingNote gives the reason ("as stated" / "per framework")."""
+    assert not list(g.subject_objects(CRKG.contributesTo)), "plain contributesTo in the source"
+    stated = set(g.subject_objects(CRKG.contributesToAsStated))
+    framework = set(g.subject_objects(CRKG.contributesToPerFramework))
+    assert stated and framework and not stated & framework
+    for i in of_type(g, CRKG.Intervention):
+        note = " ".join(str(n) for n in g.objects(i, CRKG.codingNote) if n.language == "en")
+        for (subject, _), wording in [(pair, "as stated") for pair in stated if pair[0] == i] + \
+                [(pair, "per framework") for pair in framework if pair[0] == i]:
+            assert wording in note.lower(), f"{i}: the codingNote does not say the goal is {wording}"
+
+
+def test_speakers_quoted_in_the_fieldwork_belong_to_an_interviewed_group(g):
+    """A speaker whose words the text introduces with 调研中 (in the fieldwork) is linked to
+    an informant group the study interviewed, of the speaker's own role; a speaker with no
+    group has an ambiguityNote saying why."""
+    text = squeezed_source()
+    study_iri = URIRef(ID[f"study/{STUDY_KEY}"])
+    groups = set(g.objects(study_iri, CRKG.interviewed))
+    fieldwork = 0
+    for q in of_type(g, CRKG.Quote):
+        speaker = g.value(q, CRKG.saidBy)
+        start = text.index(squeeze(zh_texts(g, q)[0]).rstrip("。"))
+        linked = list(g.objects(speaker, CRKG.memberOfGroup))
+        if "调研中" in text[max(0, start - 30):start]:
+            fieldwork += 1
+            assert linked, f"{speaker} is quoted 在调研中 but has no informant group"
+        if not linked:
+            assert g.value(speaker, CRKG.ambiguityNote), f"{speaker}: no group and no ambiguityNote"
+        for group in linked:
+            assert group in groups, f"{speaker}: {group} is not a group the study interviewed"
+            roles = (set(g.objects(speaker, RDF.type)) & set(g.objects(group, RDF.type))) - \
+                {CRKG.Actor, CRKG.IndividualActor, CRKG.CollectiveActor}
+            assert roles, f"{speaker} and its group {group} share no role"
+    assert fieldwork == 2  # 三.1.(1) 在调研中有社会工作者表示, 四.2 调研中一位社区书记所言
 
 
 def test_participation_modes_are_linked(g):
