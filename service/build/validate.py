@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pyshacl
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.collection import Collection
 from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -400,8 +401,8 @@ def _violations(report: Graph) -> list[Violation]:
             messages.setdefault(lang, str(m))
         message = messages.get("en") or messages.get("") or next(iter(messages.values()), "")
         path = report.value(result, SH.resultPath)
-        if isinstance(path, BNode):  # a complex path: show it, do not lose it
-            path = Literal(_describe_path(report, path))
+        if isinstance(path, BNode):  # a complex path (SHACL §2.3.1), as SPARQL path text
+            path = Literal(_path_text(report, path))
         out.append(
             Violation(
                 focus=report.value(result, SH.focusNode),
@@ -424,11 +425,29 @@ def _guess_lang(text: str) -> str:
     return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
 
 
-def _describe_path(g: Graph, node: Node) -> str:
-    inverse = g.value(node, SH.inversePath)
-    if inverse is not None:
-        return f"^{inverse}"
+def _path_text(g: Graph, node: Node) -> str:
+    """A SHACL property path in SPARQL property-path syntax, IRIs written ``<...>``."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if (node, RDF.first, None) in g:  # a sequence path
+        return "/".join(_path_text(g, item) for item in Collection(g, node))
+    for predicate, template in _PATH_FORMS.items():
+        inner = g.value(node, predicate)
+        if inner is None:
+            continue
+        if predicate == SH.alternativePath:
+            return "(" + "|".join(_path_text(g, item) for item in Collection(g, inner)) + ")"
+        return template.format(_path_text(g, inner))
     return str(node)
+
+
+_PATH_FORMS = {
+    SH.alternativePath: None,
+    SH.inversePath: "^{}",
+    SH.zeroOrMorePath: "({})*",
+    SH.oneOrMorePath: "({})+",
+    SH.zeroOrOnePath: "({})?",
+}
 
 
 def _sort_key(v: Violation):
@@ -461,6 +480,8 @@ def _short(node: Node | None, nm) -> str:
             return nm.normalizeUri(node)
         except Exception:  # rdflib cannot shorten some IRIs; show them whole
             return f"<{node}>"
+    if isinstance(node, Literal) and "<" in node:  # a complex path: shorten its IRIs
+        return re.sub(r"<([^>]*)>", lambda m: _short(URIRef(m.group(1)), nm), str(node))
     return str(node)
 
 

@@ -2,7 +2,8 @@
 
 ``examples/<ShapeName>/valid*.ttl`` must conform; ``examples/<ShapeName>/invalid*.ttl``
 must fail for exactly the reasons its ``# expect: FOCUS PATH COMPONENT`` lines give (``-``
-for a result without a path), every one raised by that shape or its property shapes.
+for a result without a path; a complex path in SPARQL syntax, e.g. ``(crkg:a|crkg:b)``),
+every one raised by that shape or its property shapes.
 Each example is validated together with ``examples/_base.ttl`` (a small conforming study)
 and the real ontology, as the build does. Only results about the examples' own nodes
 (``http://example.org/``) are compared; the ontology's individuals are checked in
@@ -11,10 +12,11 @@ and the real ontology, as the build does. Only results about the examples' own n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
 from crkg.build.validate import validate
@@ -51,14 +53,18 @@ def _expectations(path: Path, example: Graph) -> set[tuple]:
         if not line.startswith("# expect:"):
             continue
         focus, result_path, component = line.removeprefix("# expect:").split()
-        expected.add(
-            (
-                nm.expand_curie(focus),
-                None if result_path == "-" else nm.expand_curie(result_path),
-                nm.expand_curie(component),
-            )
-        )
+        expected.add((nm.expand_curie(focus), _expand_path(result_path, nm), nm.expand_curie(component)))
     return expected
+
+
+def _expand_path(token: str, nm):
+    """``-`` (no path), a CURIE, or a complex path in SPARQL syntax with CURIEs, e.g.
+    ``(crkg:a|crkg:b)``, as crkg.build.validate reports it (IRIs written ``<...>``)."""
+    if token == "-":
+        return None
+    if not re.search(r"[|/^()*+?]", token):
+        return nm.expand_curie(token)
+    return Literal(re.sub(r"[A-Za-z][\w-]*:[\w.-]+", lambda m: f"<{nm.expand_curie(m.group(0))}>", token))
 
 
 def _own_results(result):
