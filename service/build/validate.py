@@ -138,7 +138,7 @@ class ValidationResult:
             loc = _lookup(focus, source_map)
             if loc is not None:
                 file, key, line = loc
-                where = f"{file}:{line}" if line else str(file)
+                where = f"{_display_path(file)}:{line}" if line else _display_path(file)
                 lines.append(f"{where}: item '{key}' ({_short(focus, nm)})")
             else:
                 lines.append(f"{_short(focus, nm)}")
@@ -151,6 +151,7 @@ class ValidationResult:
                     at = ""
                     if value_loc is not None:
                         vfile, vkey, vline = value_loc
+                        vfile = _display_path(vfile)
                         at = f" (item '{vkey}' at {vfile}:{vline})" if vline else f" (item '{vkey}' in {vfile})"
                     lines.append(f"    value: {_show_value(v.value, nm)}{at}")
         return "\n".join(lines) + "\n"
@@ -489,6 +490,17 @@ def _show_value(node: Node, nm) -> str:
     if isinstance(node, Literal):
         return node.n3(nm)
     return _short(node, nm)
+
+
+def _display_path(file) -> str:
+    """A source file as the user knows it: relative to the working directory if inside it."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            pass
+    return str(file)
 
 
 def _lookup(focus: Node, source_map: Mapping) -> SourceLocation | None:

@@ -44,6 +44,15 @@ def test_every_shape_is_named_in_the_shapes_namespace(shapes):
         assert isinstance(shape, URIRef) and shape.startswith(str(CRKGSH)), shape
 
 
+def test_every_listed_property_shape_exists(shapes):
+    """A misspelt name in a node shape's sh:property list would check nothing."""
+    node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape))
+    for node_shape in node_shapes:
+        for prop in shapes.objects(node_shape, SH.property):
+            assert (prop, RDF.type, SH.PropertyShape) in shapes, f"{node_shape} lists {prop}, which is not defined"
+            assert (prop, SH.path, None) in shapes, f"{prop} has no sh:path"
+
+
 def test_every_constraint_has_a_message_in_english_and_chinese(shapes):
     checked = 0
     for shape in _reporting_shapes(shapes):
