@@ -37,6 +37,7 @@ def synthetic_study(key: str = "synthetic", *, communities: int = 10, interventi
         actor = ID[f"actor/{key}/{cls.split('#')[1]}"]
         g.add((actor, RDF.type, cls))
         label(actor, cls.split("#")[1], "行动者")
+        g.add((actor, CRKG.locator, Literal("一")))
         actors.append(actor)
     cases = []
     for c in range(communities):
@@ -52,6 +53,7 @@ def synthetic_study(key: str = "synthetic", *, communities: int = 10, interventi
         g.add((case, CRKG.inStudy, study))
         g.add((case, CRKG.aboutCommunity, community))
         g.add((case, CRKG.respondsTo, event))
+        g.add((case, CRKG.locator, Literal("三")))
         cases.append(case)
     for i in range(interventions):
         iv = ID[f"intervention/{key}/i{i}"]
@@ -95,5 +97,6 @@ def synthetic_study(key: str = "synthetic", *, communities: int = 10, interventi
         g.add((qty, CRKG.quantityValue, Literal(q * 100, datatype=XSD.integer)))
         g.add((qty, CRKG.isLowerBound, Literal(True)))
         g.add((qty, CRKG.unit, Literal("户", lang="zh")))
+        g.add((qty, CRKG.locator, Literal("四.2")))
         g.add((study, CRKG.reportsQuantity, qty))
     return g

@@ -18,7 +18,7 @@ PREFIXES = """\
 @prefix ex: <http://example.org/> .
 """
 
-UNLABELLED_SOCIAL_WORKER = PREFIXES + "ex:w a crkg:SocialWorker .\n"
+UNLABELLED_SOCIAL_WORKER = PREFIXES + 'ex:w a crkg:SocialWorker ; crkg:locator "三.3.(1)" .\n'
 
 DUPLICATE_REFERENCES = PREFIXES + """
 ex:study a crkg:Study ; rdfs:label "Study"@en .
@@ -89,7 +89,7 @@ def test_report_of_conforming_data():
 def test_a_dataset_is_validated_as_the_union_of_its_graphs():
     ds = Dataset()
     ds.graph(URIRef("urn:g1")).parse(data=PREFIXES + "ex:w a crkg:SocialWorker .", format="turtle")
-    ds.graph(URIRef("urn:g2")).parse(data=PREFIXES + 'ex:w rdfs:label "W"@en .', format="turtle")
+    ds.graph(URIRef("urn:g2")).parse(data=PREFIXES + 'ex:w rdfs:label "W"@en ; crkg:locator "一" .', format="turtle")
     assert validate(ds).conforms
     ds.remove((None, None, None, URIRef("urn:g2")))
     assert not validate(ds).conforms

@@ -26,13 +26,13 @@ PREFIXES = """\
 STUDY = PREFIXES + """
 ex:study a crkg:Study ; rdfs:label "Example study"@en .
 ex:covid a crkg:HazardEvent ; rdfs:label "COVID-19 pandemic"@en .
-ex:communityN a crkg:Community ; rdfs:label "N Community"@en .
+ex:communityN a crkg:Community ; rdfs:label "N Community"@en ; crkg:locator "一" .
 ex:caseN a crkg:Case ; rdfs:label "Case N"@en ; crkg:inStudy ex:study ;
-    crkg:aboutCommunity ex:communityN ; crkg:respondsTo ex:covid .
+    crkg:aboutCommunity ex:communityN ; crkg:respondsTo ex:covid ; crkg:locator "三.3.(1)" .
 """
 
 ACTOR = PREFIXES + """
-ex:socialWorkerW a crkg:SocialWorker ; rdfs:label "social worker W"@en .
+ex:socialWorkerW a crkg:SocialWorker ; rdfs:label "social worker W"@en ; crkg:locator "三.3.(1)" .
 """
 
 INTERVENTION = PREFIXES + """
