@@ -393,19 +393,25 @@ def write_study(folder: Path, index: int, n_communities: int, seed: int) -> dict
     return samples
 
 
-def generate(out: Path, triples: float, seed: int = 1, progress=None) -> dict:
+def generate(out: Path, triples: float, seed: int = 1, progress=None,
+             with_shipped: bool = False) -> dict:
     """Write the studies for about *triples* triples into *out*; returns the manifest.
 
     The manifest (also written to ``out/bench-manifest.json``) records the plan and a
     sample of IRIs (paths under ``/id/``) for lookups and Linked Data page requests.
+    *with_shipped* also copies the repository's own studies and linksets (``data/``), so
+    the competency questions, which ask about the shipped study, have answers in a graph
+    of the given size.
     """
-    from crkg.paths import DATA_DIR
+    from crkg.build.studies import discover_studies
+    from crkg.paths import DATA_DIR, LINKS_DIR, STUDIES_DIR
 
     out = Path(out)
     p = plan(triples, seed)
     manifest_file = out / "bench-manifest.json"
     wanted = {"triples": p.triples, "seed": seed, "studies": p.studies,
-              "communities": p.communities, "generator": GENERATOR_REVISION}
+              "communities": p.communities, "generator": GENERATOR_REVISION,
+              "with_shipped": with_shipped}
     if manifest_file.is_file():
         old = json.loads(manifest_file.read_text(encoding="utf-8"))
         if {k: old.get(k) for k in wanted} == wanted:
@@ -414,6 +420,11 @@ def generate(out: Path, triples: float, seed: int = 1, progress=None) -> dict:
         shutil.rmtree(out)
     (out / "studies").mkdir(parents=True)
     shutil.copyfile(DATA_DIR / "context.jsonld", out / "context.jsonld")
+    if with_shipped:
+        for folder in discover_studies(STUDIES_DIR):
+            shutil.copytree(folder, out / "studies" / folder.name)
+        if LINKS_DIR.is_dir():
+            shutil.copytree(LINKS_DIR, out / "links")
     start = time.perf_counter()
     samples: dict[str, list] = {"communities": [], "interventions": [], "quotes": [], "actors": []}
     for i, n in enumerate(p.communities):
@@ -444,9 +455,12 @@ def main(argv=None) -> int:
     parser.add_argument("out", type=Path, help="output folder (laid out like data/)")
     parser.add_argument("--triples", type=float, default=1e4, help="approximate asserted triples")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--with-shipped", action="store_true",
+                        help="also copy the repository's own studies and linksets")
     parser.add_argument("--count", action="store_true", help="convert the output and print its triple count")
     args = parser.parse_args(argv)
-    m = generate(args.out, args.triples, args.seed, progress=lambda s: print(s, file=sys.stderr))
+    m = generate(args.out, args.triples, args.seed, progress=lambda s: print(s, file=sys.stderr),
+                 with_shipped=args.with_shipped)
     print(f"{m['studies']} studies x {m['communities'][0]} communities x "
           f"{INTERVENTIONS_PER_COMMUNITY} interventions in {args.out} ({m['seconds']:.1f} s)")
     if args.count:

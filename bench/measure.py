@@ -150,6 +150,7 @@ class Throughput:
     seconds: float
     errors: int
     latencies: list[float]
+    first_error: str = ""
 
     @property
     def per_second(self) -> float:
@@ -215,7 +216,7 @@ def throughput(target: Target, requests: list[Request], *, clients: int = 8,
     elapsed = time.perf_counter() - t0
     if errors[0] and not done:
         raise Failed(f"{target.name}: every request failed; first: {first_error[0]}")
-    return Throughput(len(done), elapsed, errors[0], done)
+    return Throughput(len(done), elapsed, errors[0], done, first_error[0] if first_error else "")
 
 
 def inprocess_target(store_dir: str, name: str = "pyoxigraph in-process") -> Target:

@@ -128,9 +128,10 @@ def stage_build(args, results: dict) -> None:
         label = size_label(size)
         data = out / f"data-{label}"
         log(f"build {label}: generating")
-        manifest = generate(data, size, args.seed)
+        manifest = generate(data, size, args.seed, with_shipped=args.with_shipped)
         repeats = args.build_repeats if size <= 1e4 else 1
-        entry = {"size": size, "studies": manifest["studies"],
+        entry = {"size": size, "studies": manifest["studies"], "with_shipped": args.with_shipped,
+                 "mode": "no-reason" if args.no_reason else "full",
                  "communities": manifest["communities"][0], "runs": []}
         builds[label] = entry
         for r in range(repeats):
@@ -159,7 +160,9 @@ def fmt_steps(timings: dict) -> str:
     return ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
 
 
-def summarise_profile(prof: Path, text_out: Path, top: int = 25) -> list[list]:
+def summarise_profile(prof: Path, text_out: Path, top: int = 12) -> dict:
+    """crkg's own functions by cumulative time (where the build spends it), and the
+    functions with the most own time (what is hot underneath)."""
     import io
     import pstats
 
@@ -168,11 +171,15 @@ def summarise_profile(prof: Path, text_out: Path, top: int = 25) -> list[list]:
     stats.sort_stats("cumulative").print_stats(60)
     stats.sort_stats("tottime").print_stats(40)
     text_out.write_text(buf.getvalue(), encoding="utf-8")
-    rows = []
+    own, crkg = [], []
     for (file, line, func), (_cc, _nc, tt, ct, _callers) in stats.stats.items():
-        rows.append([f"{Path(file).name}:{line}({func})", round(tt, 2), round(ct, 2)])
-    rows.sort(key=lambda r: -r[1])
-    return rows[:top]
+        name = f"{Path(file).parent.name}/{Path(file).name}:{line}({func})" if file != "~" else func
+        own.append([name, round(tt, 2), round(ct, 2)])
+        if "/service/" in file and func not in ("run", "<lambda>", "<listcomp>", "build", "main"):
+            crkg.append([name, round(tt, 2), round(ct, 2)])
+    own.sort(key=lambda r: -r[1])
+    crkg.sort(key=lambda r: -r[2])
+    return {"total": round(stats.total_tt, 2), "crkg": crkg[:top], "own": own[:top]}
 
 
 # --------------------------------------------------------------------------- serve
@@ -184,9 +191,10 @@ def serving_store(args, results: dict, size: float) -> tuple[Path, str]:
     runs = results.get("build", {}).get(label, {}).get("runs", [])
     store = args.out / f"store-{label}"
     if runs and runs[-1]["status"] == "ok" and store.is_dir():
-        return store, "full build"
+        mode = runs[-1].get("mode", "full")
+        return store, "`crkg build`" + (" --no-reason (no graph/inferred)" if mode == "no-reason" else "")
     data = args.out / f"data-{label}"
-    generate(data, size, args.seed)
+    generate(data, size, args.seed, with_shipped=args.with_shipped)
     store = args.out / f"store-{label}-loadonly"
     marker = args.out / f"store-{label}-loadonly.json"
     if not (store.is_dir() and marker.is_file()):
@@ -281,12 +289,30 @@ def measure_target(args, target: measure.Target, requests_latency, lookups, page
         try:
             tp = measure.throughput(target, reqs, clients=args.clients, duration=args.duration)
             out["throughput"][name] = {"rps": tp.per_second, "p50": tp.p50, "p95": tp.p95,
-                                       "errors": tp.errors, "requests": tp.requests}
+                                       "errors": tp.errors, "requests": tp.requests,
+                                       "first_error": tp.first_error}
         except Exception as exc:  # noqa: BLE001
             out["throughput"][name] = {"error": str(exc)[:300]}
         log(f"  {target.name}: throughput {name}: {out['throughput'][name]}")
     out["loadavg_at_end"] = os.getloadavg()[0]
     return out
+
+
+def _hide_manifest(store: Path) -> None:
+    from crkg.build.pipeline import manifest_path
+
+    m = manifest_path(store)
+    if m.is_file():
+        m.rename(m.with_name(m.name + ".bench-aside"))
+
+
+def _restore_manifest(store: Path) -> None:
+    from crkg.build.pipeline import manifest_path
+
+    m = manifest_path(store)
+    aside = m.with_name(m.name + ".bench-aside")
+    if aside.is_file():
+        aside.rename(m)
 
 
 def stage_serve(args, results: dict) -> None:
@@ -304,7 +330,9 @@ def stage_serve(args, results: dict) -> None:
     lookups, pages = lookup_requests(samples), page_requests(samples)
     quads = sum(1 for _ in open(dump, "rb"))
     serve = {"size": size, "label": label, "store": how, "quads": quads, "systems": {},
-             "queries": [r.label for r in reqs]}
+             "queries": [r.label for r in reqs], "with_shipped": args.with_shipped}
+    if results.get("serve"):
+        results.setdefault("serve_previous", []).append(results["serve"])
     results["serve"] = serve
     save(args, results)
 
@@ -319,6 +347,9 @@ def stage_serve(args, results: dict) -> None:
                 target.extra["store"] = None
             elif peer == "crkg":
                 port = system.free_port()
+                # `crkg serve` rebuilds a store older than its sources; colleagues editing
+                # the ontology or shapes during the run must not turn this into a rebuild.
+                _hide_manifest(store)
                 proc, ready, sampler = start_http(
                     "crkg serve", crkg_serve_cmd(store, port, args.crkg_workers), port, ASK,
                     timeout=300, log_path=args.out / "crkg-serve.log")
@@ -330,6 +361,7 @@ def stage_serve(args, results: dict) -> None:
                 finally:
                     stop_proc(proc)
                     sampler.__exit__(None, None, None)
+                    _restore_manifest(store)
                 entry["peak_rss_mib"] = sampler.peak
             elif peer == "rdflib":
                 port = system.free_port()
