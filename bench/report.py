@@ -52,6 +52,8 @@ def render(results: dict) -> str:
     out += _targets(results)
     out += _build(results)
     out += _serve(results)
+    for prev in results.get("serve_previous", []):
+        out += _serve({"serve": prev}, earlier=True)
     out += _validate_start(results)
     if results.get("errors"):
         out.append("## Stages that failed")
@@ -165,7 +167,7 @@ def _build(results: dict) -> list[str]:
             for k in r.get("timings", {}):
                 if k not in steps:
                     steps.append(k)
-    head = ["size", "studies × communities", "asserted + ontology + inferred triples", "runs"] + steps + \
+    head = ["size", "build", "studies × communities", "asserted + ontology + inferred triples", "runs"] + steps + \
            ["other", "total", "peak RSS MiB", "status"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
@@ -175,7 +177,8 @@ def _build(results: dict) -> list[str]:
         triples = "–"
         if ok and ok[-1].get("graphs"):
             triples = f"{sum(ok[-1]['graphs'].values()):,}"
-        row = [label, f"{b['studies']} × {b['communities']}", triples, str(len(runs))]
+        mode = b.get("mode", "full") + (" + shipped data" if b.get("with_shipped") else "")
+        row = [label, mode, f"{b['studies']} × {b['communities']}", triples, str(len(runs))]
         for st in steps:
             v = _median_runs(runs, st) if ok else (runs[-1]["timings"].get(st) if runs else None)
             row.append("–" if v is None else f"{v:.2f}")
@@ -216,14 +219,20 @@ def fmt(t: dict) -> str:
     return ", ".join(f"{k} {v:.1f} s" for k, v in t.items())
 
 
-def _serve(results: dict) -> list[str]:
+def _serve(results: dict, earlier: bool = False) -> list[str]:
     serve = results.get("serve")
     if not serve:
         return []
     systems = serve.get("systems", {})
     have = [s for s in SYSTEMS if s in systems]
     label = serve["label"]
-    out = [f"## (b) Query latency at {label} ({serve['quads']:,} quads; store: {serve['store']})", "",
+    data = ("generated studies + the shipped study and linksets" if serve.get("with_shipped")
+            else "generated studies only: the competency questions, which ask about the shipped "
+                 "study, find (almost) nothing and measure the fixed cost of a query")
+    h = "###" if earlier else "##"
+    pre = "Earlier run: " if earlier else ""
+    out = [f"{h} {pre}(b) Query latency at {label} ({serve['quads']:,} quads; store: {serve['store']}; "
+           f"data: {data})", "",
            "Median milliseconds per query (sequential, one keep-alive client, after one warm-up; "
            "SELECT/ASK as SPARQL JSON, pages as Turtle; a system that needs the budget for one "
            "query is measured once), and the ratios the targets are about. `rows` is the size "
@@ -256,7 +265,7 @@ def _serve(results: dict) -> list[str]:
         out.append(f"- {NAMES[s]}, {q}: `{e[:200]}`")
     if errors:
         out.append("")
-    out += [f"## (c) Throughput, 8 concurrent clients, at {label}", "",
+    out += [f"{h} {pre}(c) Throughput, 8 concurrent clients, at {label}", "",
             "Requests per second over the run (each client its own keep-alive connection, cycling "
             "through 200 resources); p50/p95 latency in ms. Lookups: all properties of one "
             "resource, or its labels. Pages: `/id/...` as Turtle (for Virtuoso and the in-process "
@@ -270,7 +279,7 @@ def _serve(results: dict) -> list[str]:
         out.append(f"| {NAMES[s]} | {_rps(lk)} | {ms(lk.get('p50'))} | {ms(lk.get('p95'))} | "
                    f"{_rps(pg)} | {ms(pg.get('p50'))} | {ms(pg.get('p95'))} | {errs} |")
     out.append("")
-    out += ["## (d) Memory and start", "",
+    out += [f"{h} {pre}(d) Memory and start at {label}", "",
             "| system | peak RSS MiB (sum over its processes) | ready after s | notes |",
             "|---|---|---|---|"]
     for s in have:
@@ -296,7 +305,9 @@ def _serve(results: dict) -> list[str]:
 def _rps(d: dict) -> str:
     if "error" in d:
         return "error"
-    return f"{d['rps']:.0f}" if "rps" in d else "–"
+    if "rps" not in d:
+        return "–"
+    return f"{d['rps']:.1f}" if d["rps"] < 10 else f"{d['rps']:.0f}"
 
 
 def _validate_start(results: dict) -> list[str]:
