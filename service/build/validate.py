@@ -22,7 +22,10 @@ How the data is validated, and why
   union keeps every triple and copies nothing; validating that study takes ~0.25 s of
   CPU in all (see ``tests/shapes/test_speed.py``).
 * The parsed shapes are cached (keyed by file and modification time) so that validating
-  one study does not re-read the shapes each time.
+  one study does not re-read the shapes each time, and the shapes graph remembers its
+  answers (:class:`_MemoGraph`); SPARQL constraint texts are parsed once
+  (:class:`_ValidationView`). Together with the fix below, ~0.15 s of CPU for the first
+  study instead of ~0.4 s with plain pySHACL calls.
 * pySHACL evaluates every property shape once per focus node, and each evaluation looks
   its parameters up in a *list* of all SHACL constraint parameters (``x in list`` with
   rdflib's slow term equality): a third of the run time. :func:`_speed_up_pyshacl`
@@ -44,6 +47,7 @@ import pyshacl
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.graph import ReadOnlyGraphAggregate
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
@@ -183,7 +187,7 @@ def validate(
     if ontology is None:
         ontology = default_ontology()
     parts = _graphs_of(data) + ([] if ontology is None else _graphs_of(ontology))
-    data_graph = parts[0] if len(parts) == 1 else ReadOnlyGraphAggregate(parts)
+    data_graph = _ValidationView(parts)
     _speed_up_pyshacl()
     started = time.perf_counter()
     conforms, report, _text = pyshacl.validate(
@@ -204,6 +208,60 @@ def _graphs_of(graph: Graph) -> list[Graph]:
     if isinstance(graph, Dataset):
         return [g for g in graph.graphs() if len(g)]
     return [graph]
+
+
+class _ValidationView(ReadOnlyGraphAggregate):
+    """The data and the ontology read as one graph, without copying either.
+
+    Its ``query`` parses each distinct SPARQL text once per process: pySHACL hands the
+    text of a SPARQL constraint to ``query`` on every run, and rdflib's parser costs
+    ~20 ms per parse.
+    """
+
+    def query(self, query_object, *args, **kwargs):
+        if isinstance(query_object, str):
+            query_object = _prepared_query(query_object)
+        return super().query(query_object, *args, **kwargs)
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_query(text: str):
+    return prepareQuery(text)
+
+
+class _MemoGraph(Graph):
+    """A graph that remembers the answer to each triple pattern until it is changed.
+
+    For the shapes graph: pySHACL reads every shape's parameters from it again for each
+    focus node (tens of thousands of identical lookups per study); answering them from
+    memory takes a third off a validation. Every change (add, addN, remove) forgets.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._memo: dict = {}
+
+    def triples(self, triple):
+        try:
+            hit = self._memo.get(triple)
+        except TypeError:  # an unhashable pattern (a property path object): do not memoise
+            return super().triples(triple)
+        if hit is None:
+            hit = self._memo[triple] = list(super().triples(triple))
+        return iter(hit)
+
+    def add(self, triple):
+        if self._memo and triple not in self:
+            self._memo.clear()
+        return super().add(triple)
+
+    def addN(self, quads):  # noqa: N802 (rdflib's name)
+        self._memo.clear()
+        return super().addN(quads)
+
+    def remove(self, triple):
+        self._memo.clear()
+        return super().remove(triple)
 
 
 class _ParameterList(list):
@@ -351,7 +409,7 @@ def load_shapes(path: Path | str | None = None) -> Graph:
         mtime = path.stat().st_mtime_ns
     except OSError as exc:
         raise CrkgError(f"cannot read the shapes file {path}: {exc.strerror}") from exc
-    return _parse_cached(str(path), mtime)
+    return _parse_cached(str(path), mtime, memo=True)
 
 
 def default_ontology() -> Graph | None:
@@ -373,9 +431,9 @@ def default_ontology() -> Graph | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _parse_cached(path: str, mtime: int) -> Graph:
+def _parse_cached(path: str, mtime: int, memo: bool = False) -> Graph:
     # mtime is part of the key only: an edited file is parsed again.
-    graph = Graph()
+    graph = _MemoGraph() if memo else Graph()
     try:
         graph.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises many types; all mean "cannot parse"

@@ -104,3 +104,32 @@ def test_shapes_are_parsed_once_per_file_version(tmp_path):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert load_shapes(path) is not first
     assert load_shapes() is load_shapes()
+
+
+def test_the_remembering_shapes_graph_forgets_on_every_change():
+    from rdflib import Literal
+
+    from crkg.build.validate import _MemoGraph
+
+    g = _MemoGraph()
+    s, p = URIRef(EX + "s"), URIRef(EX + "p")
+    assert list(g.objects(s, p)) == []
+    g.add((s, p, Literal(1)))
+    assert list(g.objects(s, p)) == [Literal(1)]
+    g += [(s, p, Literal(2))]  # addN
+    assert sorted(g.objects(s, p)) == [Literal(1), Literal(2)]
+    g.remove((s, p, Literal(1)))
+    assert list(g.objects(s, p)) == [Literal(2)]
+    g.parse(data=f"<{s}> <{p}> 3 .", format="turtle")
+    assert sorted(g.objects(s, p)) == [Literal(2), Literal(3)]
+
+
+def test_a_sparql_constraint_is_parsed_once():
+    from crkg.build.validate import _prepared_query
+
+    data = _graph(DUPLICATE_REFERENCES)
+    validate(data)
+    before = _prepared_query.cache_info()
+    validate(data)
+    after = _prepared_query.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
