@@ -136,7 +136,7 @@ NUMERALS = "一二三四五六七八九"
 #: converter's output (see ``calibrate``); the generator aims studies at a triple budget.
 INTERVENTIONS_PER_COMMUNITY = 8
 TRIPLES_PER_COMMUNITY = 233
-TRIPLES_FIXED = 542
+TRIPLES_FIXED = 580
 
 
 def q(text: str) -> str:
@@ -261,6 +261,7 @@ def write_study(folder: Path, index: int, n_communities: int, seed: int) -> dict
         w(f"    label: {lang_map(f'Subdistrict S{s}', f'S{s}街道')}")
         w(f"    pseudonym: \"S{s}\"")
         w(f"    locatedIn: district:{district}")
+        w("    locator: \"二\"")
     w("hazard_events:")
     w(f"  - key: {hazard}")
     w(f"    label: {lang_map(f'Synthetic {hazard_en}', f'合成{hazard_zh}')}")
@@ -269,12 +270,14 @@ def write_study(folder: Path, index: int, n_communities: int, seed: int) -> dict
         w(f"  - key: {akey}")
         w(f"    type: {t}")
         w(f"    label: {lang_map(en, zh)}")
+        w(f"    locator: \"{'二' if akey.startswith('W') else '四.2'}\"")
         if t == "SocialWorkOrganization":
             w(f"    hasParticipationMode: {PARTICIPATION_MODES[index % 3]}")
     w("target_groups:")
     for tkey, en, zh in TARGET_GROUPS:
         w(f"  - key: {tkey}")
         w(f"    label: {lang_map(en, zh)}")
+        w("    locator: \"三.1.(2)\"")
     w("mechanisms:")
     w("  - key: night-patrol")
     w(f"    label: {lang_map('night patrol rota', '夜间巡逻轮值')}")
@@ -440,7 +443,7 @@ def generate(out: Path, triples: float, seed: int = 1, progress=None,
 
 
 #: Bump when the output for the same plan changes, so cached data is regenerated.
-GENERATOR_REVISION = 1
+GENERATOR_REVISION = 2
 
 
 def count_triples(out: Path) -> int:
