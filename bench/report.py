@@ -280,12 +280,12 @@ def _serve(results: dict, earlier: bool = False) -> list[str]:
                    f"{_rps(pg)} | {ms(pg.get('p50'))} | {ms(pg.get('p95'))} | {errs} |")
     out.append("")
     out += [f"{h} {pre}(d) Memory and start at {label}", "",
-            "| system | peak RSS MiB (sum over its processes) | ready after s | notes |",
-            "|---|---|---|---|"]
+            "| system | peak RSS MiB (sum over its processes) | ready after s | machine load (1-min load average at start → end of its measurements) | notes |",
+            "|---|---|---|---|---|"]
     for s in have:
         e = systems[s]
         if "error" in e:
-            out.append(f"| {NAMES[s]} | – | – | failed: {e['error'][:300]} |")
+            out.append(f"| {NAMES[s]} | – | – | – | failed: {e['error'][:300]} |")
             continue
         note = ""
         if s == "virtuoso":
@@ -297,7 +297,10 @@ def _serve(results: dict, earlier: bool = False) -> list[str]:
         elif s == "crkg":
             note = "opens the built store read-only"
         rss = e.get("peak_rss_mib")
-        out.append(f"| {NAMES[s]} | {'–' if rss is None else f'{rss:.0f}'} | {e.get('ready_s', 0):.2f} | {note} |")
+        load = "–"
+        if e.get("loadavg_at_start") is not None:
+            load = f"{e['loadavg_at_start']:.1f} → {e.get('loadavg_at_end', 0):.1f}"
+        out.append(f"| {NAMES[s]} | {'–' if rss is None else f'{rss:.0f}'} | {e.get('ready_s', 0):.2f} | {load} | {note} |")
     out.append("")
     return out
 

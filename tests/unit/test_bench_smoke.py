@@ -22,7 +22,10 @@ from crkg.build.validate import validate
 from crkg.namespaces import CRKG
 from crkg.paths import REPO_ROOT
 
-from bench.generate import generate
+if str(REPO_ROOT) not in sys.path:  # bench/ is a folder of the checkout, not of the package
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.generate import generate  # noqa: E402
 
 
 def _digest(folder):
