@@ -47,8 +47,8 @@ import pyshacl
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.graph import ReadOnlyGraphAggregate
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.namespace import RDF, SH
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from crkg.errors import CrkgError
@@ -75,7 +75,7 @@ class Violation:
     severity: URIRef
     component: URIRef
     shape: Node
-    #: every sh:resultMessage by language tag ("" for an untagged one)
+    #: every sh:resultMessage by language tag ("en", "zh")
     messages: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -123,8 +123,10 @@ class ValidationResult:
         """A readable report, one block per focus node, sorted so that diffs stay stable.
 
         *source_map* maps a focus node (IRI or its string) to ``(file, item key, line)``;
-        items found in it are reported as ``file:line: [item key]`` so the coder can go
-        straight to the YAML item. *graph* (optional) is used to shorten IRIs to CURIEs.
+        items found in it are headed ``file:line: item 'key' (curie)`` so the coder can go
+        straight to the YAML item; a value found in it (e.g. the duplicated reference slot)
+        is located the same way. *lang* picks the message language (``en``, ``zh``).
+        *graph* (optional) supplies prefixes to shorten IRIs to CURIEs.
         """
         nm = (graph if graph is not None else bind_prefixes(Graph())).namespace_manager
         if self.conforms and not self.violations:
