@@ -211,3 +211,14 @@ def _as_jsonld(turtle: str) -> str:
     from rdflib import Graph
 
     return Graph().parse(data=turtle, format="turtle").serialize(format="json-ld")
+
+
+def test_ontology_option(tmp_path):
+    # Without the ontology, a SocialWorker is not known to be an Actor, so it is not checked.
+    unlabelled = _write(tmp_path, "actor.ttl", PREFIXES + 'ex:w a crkg:SocialWorker ; crkg:locator "一" .\n')
+    empty = _write(tmp_path, "empty.ttl", PREFIXES)
+    assert run("validate", unlabelled)[0] == EXIT_NONCONFORMANT
+    assert run("validate", "--ontology", empty, unlabelled)[0] == EXIT_OK
+    broken = _write(tmp_path, "broken-ontology.ttl", BROKEN)
+    code, _out, err = run("validate", "--ontology", broken, unlabelled)
+    assert code == EXIT_ERROR and "line 6" in err
