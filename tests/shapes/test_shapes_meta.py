@@ -3,6 +3,7 @@ ontology's own individuals (which are validated with every study) conform."""
 
 from __future__ import annotations
 
+import pyshacl
 import pytest
 from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS
 from rdflib import Graph, Literal, URIRef
@@ -37,6 +38,14 @@ def _constraints_of(shapes: Graph, shape) -> set:
 
 def _messages(shapes: Graph, node) -> dict[str, str]:
     return {m.language: str(m) for m in shapes.objects(node, SH.message) if isinstance(m, Literal)}
+
+
+def test_the_shapes_are_well_formed_shacl(shapes):
+    """pySHACL's meta-validation: the shapes graph against SHACL's own shapes (shacl-shacl)."""
+    copy = Graph()
+    copy += shapes
+    conforms, _report, text = pyshacl.validate(Graph(), shacl_graph=copy, meta_shacl=True)
+    assert conforms, text
 
 
 def test_every_shape_is_named_in_the_shapes_namespace(shapes):
