@@ -63,8 +63,11 @@ def run_query(query: str, *, store_dir: Path | None = None, fmt: str | None = No
     if media_type is None:
         kind = "CONSTRUCT/DESCRIBE" if graph else "SELECT/ASK"
         raise CrkgError(f"--format {fmt} does not fit a {kind} query")
+    from crkg.namespaces import PREFIXES
+
     with EmbeddedStore(config.STORE_DIR, workers=1, service_allowlist=config.SERVICE_ALLOWLIST,
-                       memory_mb=config.WORKER_MEMORY_MB or None) as store:
+                       memory_mb=config.WORKER_MEMORY_MB or None,
+                       prefixes={p: str(ns) for p, ns in PREFIXES.items()}) as store:
         try:
             result = store.query(query, media_type=media_type,
                                  timeout=timeout or config.QUERY_TIMEOUT, max_rows=max_rows)

@@ -37,7 +37,8 @@ RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j 
 
 @pytest.fixture(scope="module")
 def settings():
-    return {"MAX_ROWS": MAX_ROWS, "QUERY_TIMEOUT": TIMEOUT, "MAX_REQUEST_BYTES": MAX_BYTES, "QUERY_WORKERS": 2}
+    return {"MAX_ROWS": MAX_ROWS, "QUERY_TIMEOUT": TIMEOUT, "MAX_REQUEST_BYTES": MAX_BYTES, "QUERY_WORKERS": 2,
+            "WORKER_MEMORY_MB": 256}
 
 
 class Listener:
@@ -278,6 +279,20 @@ def test_runaway_query_is_stopped_while_another_client_is_served(app):
     # the killed worker was replaced: the store answers again at full strength
     for _ in range(3):
         assert app.test_client().get("/sparql", query_string={"query": COUNT}).status_code == 200
+
+
+# ------------------------------------------------------------------ memory limit
+
+
+def test_a_query_over_the_memory_limit_is_503_and_the_worker_is_replaced(app, client):
+    # sorting a 4-million-row cross product needs far more than the 256 MiB allowed
+    hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o } ORDER BY ?a ?o ?m"
+    restarts = app.extensions["crkg.store"].restarts
+    r = client.get("/sparql", query_string={"query": hungry})
+    assert r.status_code == 503
+    assert b"memory" in r.data
+    assert app.extensions["crkg.store"].restarts == restarts + 1
+    assert client.get("/sparql", query_string={"query": COUNT}).status_code == 200
 
 
 # ------------------------------------------------------------------ size caps

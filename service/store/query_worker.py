@@ -1,0 +1,228 @@
+"""A query worker process of ``crkg.store.embedded``: run as a script, not imported by it.
+
+Started as ``python -S -E query_worker.py FD STORE PARENT_PID MEMORY_MB PYOXIGRAPH_DIR``:
+``-S`` skips ``site`` (the .pth files, the editable-install finder), and the file
+imports nothing but the standard library and pyoxigraph (whose folder is the last
+argument), so a worker is ready in ~0.08 s instead of ~0.25 s (measured here) - it is
+on the path of the first query after ``crkg serve`` starts and of every worker replaced
+after a time-out. ``crkg.store.embedded`` imports the format tables from here.
+
+Protocol on the socket FD (``multiprocessing.connection`` framing, pickled tuples): a
+request dict in, a reply tuple out: ``("ok", body, media_type, form, truncated)``,
+``("ok", [graph IRIs])``, ``("syntax" | "query", message)`` (HTTP 400) or
+``("unavailable", message)``. ``None`` asks the worker to exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Run as a script, Python puts this file's folder (crkg's store package) first on the
+# path; nothing here should be importable as a top-level module.
+if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+import threading  # noqa: E402
+import time  # noqa: E402
+
+#: Stack of the thread a worker runs queries in. Oxigraph's parser and optimiser recurse
+#: once per nesting level *and* per element of long flat lists (measured: 10 000 triple
+#: patterns segfault on the default 8 MB stack; 500 000 nested operators pass with 1 GiB).
+#: Only the pages actually touched are committed.
+WORKER_STACK_BYTES = 1024 * 1024 * 1024
+
+RESULT_TYPES = {
+    "application/sparql-results+json": "JSON",
+    "application/sparql-results+xml": "XML",
+    "text/csv": "CSV",
+    "text/tab-separated-values": "TSV",
+}
+RDF_TYPES = {
+    "text/turtle": "TURTLE",
+    "application/n-triples": "N_TRIPLES",
+    "application/ld+json": "JSON_LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/n-quads": "N_QUADS",
+    "application/trig": "TRIG",
+}
+_DEFAULT_RESULT = "application/sparql-results+json"
+_DEFAULT_RDF = "text/turtle"
+
+
+
+
+class _RowCapReached(Exception):
+    pass
+
+
+class _CappedWriter:
+    """A binary sink that keeps the first *limit* lines and stops the writer after that."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.lines = 0
+        self.chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        total = self.lines + data.count(b"\n")
+        if total < self.limit or (total == self.limit and data.endswith(b"\n")):
+            self.chunks.append(data)
+            self.lines = total
+            return len(data)
+        # the limit-th line ends inside this chunk and something follows it: cut there
+        cut = 0
+        for _ in range(self.limit - self.lines):
+            cut = data.index(b"\n", cut) + 1
+        self.chunks.append(data[:cut])
+        self.lines = self.limit
+        raise _RowCapReached()
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _run_query(store, request: dict) -> tuple:
+    import pyoxigraph as ox
+
+    kwargs: dict = {}
+    if request["default_graphs"] or request["named_graphs"]:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
+    elif request["union"]:
+        kwargs["use_default_graph_as_union"] = True
+    try:
+        result = store.query(request["query"], **kwargs)
+    except SyntaxError as exc:
+        return ("syntax", str(exc))
+    media_type = request["media_type"]
+    max_rows = request["max_rows"]
+    truncated = False
+    if isinstance(result, ox.QueryBoolean):
+        if media_type not in RESULT_TYPES:
+            media_type = _DEFAULT_RESULT
+        fmt = getattr(ox.QueryResultsFormat, RESULT_TYPES[media_type])
+        return ("ok", result.serialize(format=fmt), media_type, "ask", False)
+    if isinstance(result, ox.QuerySolutions):
+        form = "select"
+        if media_type not in RESULT_TYPES:
+            media_type = _DEFAULT_RESULT
+        fmt = getattr(ox.QueryResultsFormat, RESULT_TYPES[media_type])
+        if max_rows is None:
+            return ("ok", result.serialize(format=fmt), media_type, form, False)
+        writer = _CappedWriter(max_rows + 1)  # + the header line
+        try:
+            result.serialize(writer, format=ox.QueryResultsFormat.TSV)
+        except _RowCapReached:
+            truncated = True
+        tsv = writer.getvalue()
+        if fmt == ox.QueryResultsFormat.TSV:
+            body = tsv
+        else:
+            body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt)
+        return ("ok", body, media_type, form, truncated)
+    # CONSTRUCT or DESCRIBE (pyoxigraph does not say which; the caller knows from the text)
+    form = request.get("form") if request.get("form") in ("construct", "describe") else "construct"
+    if media_type not in RDF_TYPES:
+        media_type = _DEFAULT_RDF
+    fmt = getattr(ox.RdfFormat, RDF_TYPES[media_type])
+    if max_rows is None:
+        return ("ok", result.serialize(format=fmt), media_type, form, False)
+    writer = _CappedWriter(max_rows)
+    try:
+        result.serialize(writer, format=ox.RdfFormat.N_TRIPLES)
+    except _RowCapReached:
+        truncated = True
+    nt = writer.getvalue()
+    if fmt == ox.RdfFormat.N_TRIPLES:
+        body = nt
+    else:
+        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt,
+                            prefixes=request.get("prefixes") or None)
+    return ("ok", body, media_type, form, truncated)
+
+
+def _answer(store, open_error: str | None, request: dict) -> tuple:
+    if request.get("op") == "graphs":
+        if store is None:
+            return ("unavailable", open_error)
+        return ("ok", sorted(g.value for g in store.named_graphs() if hasattr(g, "value")))
+    if store is None:
+        return ("unavailable", open_error)
+    try:
+        return _run_query(store, request)
+    except MemoryError:
+        return ("unavailable", "the query needed more memory than a query worker may use")
+    except (ValueError, TypeError, RuntimeError) as exc:
+        # evaluation errors (e.g. an unbound SERVICE variable), bad graph IRIs
+        return ("query", str(exc))
+    except OSError as exc:
+        return ("unavailable", f"{type(exc).__name__}: {exc}")
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the web worker that started us is gone (a killed parent leaves no orphans)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        # the query thread's stack is a private mapping and counts against RLIMIT_DATA
+        # although only the touched part of it is ever committed
+        limit = megabytes * 1024 * 1024 + WORKER_STACK_BYTES
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _worker_main(conn, path: str, parent_pid: int, memory_mb: int | None) -> None:
+    """Entry point of a worker process: open the store read-only, answer until EOF."""
+    import pyoxigraph as ox
+
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    _limit_memory(memory_mb)
+    store, open_error = None, None
+    try:
+        store = ox.Store.read_only(path)
+    except OSError as exc:
+        open_error = f"cannot open the store {path}: {exc}"
+    threading.stack_size(WORKER_STACK_BYTES)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        box: list = []
+        runner = threading.Thread(target=lambda: box.append(_answer(store, open_error, request)))
+        runner.start()
+        runner.join()
+        try:
+            conn.send(box[0] if box else ("unavailable", "the query worker failed"))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def main(argv: list[str]) -> None:
+    fd, path, parent_pid, memory_mb, pyoxigraph_dir = argv[1:6]
+    if pyoxigraph_dir not in sys.path:
+        sys.path.append(pyoxigraph_dir)
+    from multiprocessing.connection import Connection
+
+    _worker_main(Connection(int(fd)), path, int(parent_pid), int(memory_mb) or None)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
