@@ -76,6 +76,8 @@ class _Worker:
     """
 
     def __init__(self, path: str, memory_mb: int | None):
+        #: the store generation this worker opened (write_store swaps a link at *path*)
+        self.generation = os.path.realpath(path)
         parent, child = socket.socketpair()
         try:
             self.process = subprocess.Popen(
@@ -135,6 +137,8 @@ class EmbeddedStore(Store):
         self._graphs: list[str] | None = None
         #: workers killed (timeout) or found dead and replaced since the store opened
         self.restarts = 0
+        self._current_generation = os.path.realpath(self.path)
+        self._generation_checked = time.monotonic()
         for _ in range(max(1, int(workers))):
             self._add_worker()
 
@@ -159,12 +163,18 @@ class EmbeddedStore(Store):
         if self._closed:
             raise BackendUnavailable("the store is closed")
         deadline = time.monotonic() + timeout
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise QueryTimeout(
-                f"every query worker stayed busy for {timeout:g} s; try again later"
-            ) from None
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise QueryTimeout(
+                    f"every query worker stayed busy for {timeout:g} s; try again later"
+                ) from None
+            if worker.process.poll() is None and worker.generation == self._generation():
+                break
+            # died while idle, or the store was rebuilt (write_store): take a fresh one
+            self._graphs = None
+            self._replace(worker, kill=worker.process.poll() is not None)
         try:
             worker.conn.send(request)
             remaining = max(0.0, deadline - time.monotonic())
@@ -188,6 +198,14 @@ class EmbeddedStore(Store):
             if worker is not None:
                 self._idle.put(worker)
         return reply
+
+    def _generation(self) -> str:
+        """The directory *path* points to now (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._generation_checked > 1.0:
+            self._current_generation = os.path.realpath(self.path)
+            self._generation_checked = now
+        return self._current_generation
 
     # -- Store interface ---------------------------------------------------------------
 
@@ -235,10 +253,11 @@ class EmbeddedStore(Store):
         return list(self._graphs)
 
     def load(self, graphs: Iterable[tuple[str, bytes, str]]) -> None:
-        """Replace the given named graphs (keeping the others) and restart the workers.
+        """Replace the given named graphs (keeping the others).
 
         The new store is written beside the old one and swapped in atomically
-        (``write_store``), so queries never see a half-loaded store.
+        (``write_store``), so queries never see a half-loaded store; each worker is
+        replaced by one opening the new store before its next query.
         """
         import pyoxigraph as ox
 
@@ -254,17 +273,7 @@ class EmbeddedStore(Store):
         del current
         write_store(self.path, kept + replaced)
         self._graphs = None
-        with self._lock:
-            old = list(self._all)
-        pending = set(old)
-        while pending:  # every old worker, once idle, is replaced by one opening the new store
-            worker = self._idle.get()
-            if worker in pending:
-                pending.discard(worker)
-                self._replace(worker, kill=False)
-            else:
-                self._idle.put(worker)
-                time.sleep(0.01)
+        self._generation_checked = float("-inf")  # workers move to the new store at once
 
     def close(self) -> None:
         self._closed = True
@@ -290,9 +299,11 @@ def write_store(path, graphs: Iterable[tuple[str, bytes, str]]) -> Path:
     The store is built in a fresh directory beside *path* (``.<name>.<stamp>``) and *path*
     becomes a symbolic link to it, replaced with one ``rename`` (atomic on POSIX): a reader
     opening *path* sees the old store or the new one, never half of one. An existing real
-    directory at *path* (made by hand or an older crkg) is moved aside first. Older
-    generations are removed; a server still running on one keeps its open files (POSIX)
-    but should be restarted to see the new data. Returns the new directory.
+    directory at *path* (made by hand or an older crkg) is moved aside first.
+
+    The generation just replaced is kept (a running server still reads it; its
+    ``EmbeddedStore`` notices the new link and moves its workers over), older ones are
+    removed. Returns the new directory.
     """
     import pyoxigraph as ox
 
@@ -307,10 +318,12 @@ def write_store(path, graphs: Iterable[tuple[str, bytes, str]]) -> Path:
             if name is None:
                 raise CrkgError(f"graph {iri}: cannot load media type {media_type!r}")
             fmt = getattr(ox.RdfFormat, name)
-            graph = ox.NamedNode(iri)
             if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
                 raise CrkgError(f"graph {iri}: give triples (a graph), not a dataset ({media_type})")
-            store.bulk_load(input=data, format=fmt, to_graph=graph)
+            try:
+                store.bulk_load(input=data, format=fmt, to_graph=ox.NamedNode(iri))
+            except (SyntaxError, ValueError) as exc:
+                raise CrkgError(f"graph {iri}: cannot load it as {media_type}: {exc}") from exc
         store.flush()
         store.optimize()
     except BaseException:
@@ -320,13 +333,15 @@ def write_store(path, graphs: Iterable[tuple[str, bytes, str]]) -> Path:
     del store
     previous = None
     if path.is_symlink():
-        previous = path.parent / os.readlink(path)
+        previous = (path.parent / os.readlink(path)).resolve()
     elif path.exists():
         previous = path.parent / f".{path.name}.replaced.{stamp}"
         os.rename(path, previous)
     link = path.parent / f".{path.name}.link.{stamp}"
     os.symlink(target.name, link)
     os.replace(link, path)
-    if previous is not None and previous.resolve() != target.resolve():
-        shutil.rmtree(previous, ignore_errors=True)
+    keep = {target.resolve(), previous.resolve() if previous else None}
+    for old in path.parent.glob(f".{path.name}.*"):
+        if old.is_dir() and not old.is_symlink() and old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
     return target

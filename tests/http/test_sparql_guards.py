@@ -100,6 +100,10 @@ def evasions(url: str) -> list[str]:
         f"SELECT * WHERE {{ ?x ?y ?z OPTIONAL {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }}",
         f"ASK {{ SERVICE <{url}> {{ }} }}",
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        # between strings, and where a lexer would take "<'>" for an IRI and the quote
+        # that follows for the start of a string
+        f"SELECT * WHERE {{ BIND('x' AS ?x) SERVICE <{url}> {{ BIND('y' AS ?y) }} }}",
+        f"SELECT * WHERE {{ ?a ?b ?c FILTER(?c <'> ?b) ') }} SERVICE <{url}> {{ }} #' }}",
     ]
 
 
