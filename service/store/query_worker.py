@@ -130,9 +130,8 @@ def _run_query(store, request: dict) -> tuple:
     if media_type not in RDF_TYPES:
         media_type = _DEFAULT_RDF
     fmt = getattr(ox.RdfFormat, RDF_TYPES[media_type])
-    if max_rows is None:
-        return ("ok", result.serialize(format=fmt), media_type, form, False)
-    writer = _CappedWriter(max_rows)
+    # always through N-Triples, capped or not: so Turtle and RDF/XML get the prefixes
+    writer = _CappedWriter(float("inf") if max_rows is None else max_rows)
     try:
         result.serialize(writer, format=ox.RdfFormat.N_TRIPLES)
     except _RowCapReached:
@@ -141,8 +140,10 @@ def _run_query(store, request: dict) -> tuple:
     if fmt == ox.RdfFormat.N_TRIPLES:
         body = nt
     else:
-        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt,
-                            prefixes=request.get("prefixes") or None)
+        # only the prefixes the graph uses, in a stable order (a substring test each)
+        used = {p: ns for p, ns in sorted((request.get("prefixes") or {}).items())
+                if f"<{ns}".encode() in nt}
+        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt, prefixes=used or None)
     return ("ok", body, media_type, form, truncated)
 
 
