@@ -7,8 +7,9 @@ against an allow-list *before* the query runs. ARCHITECTURE.md, "The web service
 
 Why not a parser
 ----------------
-pyoxigraph exposes no algebra. rdflib's parser (``parseQuery``) costs ~0.4 s to import and
-milliseconds per query (pyparsing), recurses on nesting, and - worse for a guard - it is a
+pyoxigraph exposes no algebra. rdflib's parser (measured: ~0.25 s to import,
+~10 ms per typical query for ``parseQuery`` + ``translateQuery``, 0.5 s for 300 nested
+groups) would be a cost on every query, and - worse for a guard - it is a
 *different* grammar implementation from the one that runs the query: a query on which the
 two disagree could hide a ``SERVICE`` from the guard. Even a SPARQL lexer disagrees with
 Oxigraph: measured, Oxigraph needs no word boundary after a keyword (``SERVICEe:s`` is
@@ -37,7 +38,7 @@ live TCP listener that must see no connection):
 * ``SERVICE ?var`` / ``SERVICE $var``: always refused (the endpoint would come from data).
 
 A query in which the letters do not occur at all costs one regular-expression search.
-Measured: ~70 µs for ``analyse`` of a typical query (form, ``FROM``, depth, SERVICE),
+Measured: ~45-70 µs for ``analyse`` of a typical query (form, ``FROM``, depth, SERVICE),
 ~0.7 s for a 1 MB query.
 
 ``analyse`` also gives the query form (for content negotiation before the query runs),
