@@ -259,18 +259,12 @@ class EmbeddedStore(Store):
         (``write_store``), so queries never see a half-loaded store; each worker is
         replaced by one opening the new store before its next query.
         """
-        import pyoxigraph as ox
-
         replaced = list(graphs)
-        names = {iri for iri, _, _ in replaced}
-        current = ox.Store.read_only(self.path)
-        kept = []
-        for graph in current.named_graphs():
-            if isinstance(graph, ox.NamedNode) and graph.value not in names:
-                triples = [q.triple for q in current.quads_for_pattern(None, None, None, graph)]
-                kept.append((graph.value, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-                             "application/n-triples"))
-        del current
+        # read what is kept through a worker: this process never opens RocksDB for reading
+        reply = self._call({"op": "export", "except": [iri for iri, _, _ in replaced]}, 300.0)
+        if reply[0] != "ok":
+            raise BackendUnavailable(reply[1])
+        kept = [(iri, data, "application/n-triples") for iri, data in reply[1]]
         write_store(self.path, kept + replaced)
         self._graphs = None
         self._generation_checked = float("-inf")  # workers move to the new store at once

@@ -152,6 +152,19 @@ def _answer(store, open_error: str | None, request: dict) -> tuple:
         if store is None:
             return ("unavailable", open_error)
         return ("ok", sorted(g.value for g in store.named_graphs() if hasattr(g, "value")))
+    if request.get("op") == "export":
+        # every named graph except those listed, as N-Triples (for EmbeddedStore.load)
+        import pyoxigraph as ox
+
+        if store is None:
+            return ("unavailable", open_error)
+        skip = set(request["except"])
+        graphs = []
+        for graph in store.named_graphs():
+            if isinstance(graph, ox.NamedNode) and graph.value not in skip:
+                quads = store.quads_for_pattern(None, None, None, graph)
+                graphs.append((graph.value, ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES)))
+        return ("ok", graphs)
     if store is None:
         return ("unavailable", open_error)
     try:
