@@ -208,8 +208,11 @@ def _content_type(media_type: str) -> str:
 def _mark_truncated(body: bytes, media_type: str, max_rows: int) -> bytes:
     """Add ``link`` to the result head (SPARQL 1.1 JSON results §3.1, XML results §2.3)."""
     link = f"urn:crkg:truncated:max-rows={max_rows}"
-    if media_type == "application/sparql-results+json" and body.startswith(b'{"head":{'):
-        return b'{"head":{"link":["' + link.encode() + b'"],' + body[len(b'{"head":{'):]
+    start = b'{"head":{'
+    if media_type == "application/sparql-results+json" and body.startswith(start):
+        rest = body[len(start):]
+        separator = b"" if rest.startswith(b"}") else b","
+        return start + b'"link":["' + link.encode() + b'"]' + separator + rest
     if media_type == "application/sparql-results+xml" and b"</head>" in body:
         return body.replace(b"</head>", b'<link href="' + link.encode() + b'"/></head>', 1)
     return body

@@ -232,6 +232,16 @@ def test_row_cap_in_other_result_formats(client, accept):
         assert len(r.data.decode().strip().splitlines()) == MAX_ROWS + 1  # + header
 
 
+def test_row_cap_with_no_variables_is_still_json(client):
+    query = "SELECT * WHERE { " + " UNION ".join(["{}"] * (MAX_ROWS + 2)) + " }"
+    r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert r.headers["X-CRKG-Truncated"] == "true"
+    data = json.loads(r.data)
+    assert data["head"] == {"vars": [], "link": [f"urn:crkg:truncated:max-rows={MAX_ROWS}"]} or \
+        data["head"] == {"link": [f"urn:crkg:truncated:max-rows={MAX_ROWS}"]}
+    assert len(data["results"]["bindings"]) == MAX_ROWS
+
+
 def test_row_cap_keeps_the_order(client):
     query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY DESC(STR(?s)) ?p ?o"
     r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
