@@ -49,6 +49,7 @@ segfault of the worker, measured at ``{`` * 10000), so depth is capped here.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -172,51 +173,74 @@ def _depth(text: str) -> int:
 # harmless query that mentions e.g. ``"service: <http://x>"`` in a string.
 
 _OCCURRENCE = re.compile("service", re.IGNORECASE)
-_VAR_CHARS = re.compile(r"[\w\u00B7\u0300-\u036F\u203F-\u2040]")
-_LOCAL_CHARS = re.compile(r"[\w\-%\u00B7\u0300-\u036F\u203F-\u2040]")
+_VAR_RUN = re.compile(r"[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+")
+_LOCAL_RUN = re.compile(r":[\w\-%\u00B7\u0300-\u036F\u203F-\u2040]+")
 _SKIP = re.compile(r"(?:\s|\#[^\n\r]*)*")
 _SILENT = re.compile("silent", re.IGNORECASE)
 _IRIREF = re.compile(r"<((?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*)>")
+_IRI_CHARS = re.compile(r"(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*")
 _RUN = re.compile(r"[^\s{}()<>\"'#,;\[\]]*")
 
 #: the target could not be resolved to exactly one absolute IRI
 UNRESOLVED = None
 
+# Work bounds, so that a hostile query cannot make the guard itself slow (every
+# occurrence is examined in a window; a target that does not fit is refused, as is a
+# query with more occurrences than this - fail-closed both).
+_WINDOW = 4096
+_MAX_OCCURRENCES = 1000
 
-def _inside_name(text: str, start: int) -> bool:
-    """Is the occurrence at *start* inside a variable name or a prefixed name's local part?"""
-    i = start - 1
-    while i >= 0 and _VAR_CHARS.match(text[i]):
-        i -= 1
-    if i >= 0 and text[i] in "?$":
-        return True
-    i = start - 1
-    while i >= 0 and _LOCAL_CHARS.match(text[i]):
-        i -= 1
-    return i >= 0 and text[i] == ":"
+
+def _name_spans(text: str) -> tuple[list[int], list[int]]:
+    """Starts and ends of the insides of variable names and of prefixed names' local parts.
+
+    The engine reads both greedily, so the letters inside them cannot be a keyword. A
+    variable run cannot hold ``:`` nor a local-part run ``?``/``$``: the spans never overlap.
+    """
+    spans = sorted((m.start() + 1, m.end()) for m in
+                   (*_VAR_RUN.finditer(text), *_LOCAL_RUN.finditer(text)))
+    return [s for s, _ in spans], [e for _, e in spans]
+
+
+def _inside_name(starts: list[int], ends: list[int], position: int) -> bool:
+    i = bisect.bisect_right(starts, position) - 1
+    return i >= 0 and position < ends[i]
 
 
 def _targets_at(text: str, pos: int, prefixes: dict[str, set[str]]) -> list:
     """Every endpoint a ``SERVICE`` keyword ending at *pos* could name (empty: none)."""
-    pos = _SKIP.match(text, pos).end()
-    readings = [pos]
-    silent = _SILENT.match(text, pos)
+    skipped = _SKIP.match(text, pos, pos + _WINDOW).end()
+    if skipped == pos + _WINDOW:
+        return [UNRESOLVED]  # a longer gap (a huge comment) than the guard looks through
+    readings = [skipped]
+    silent = _SILENT.match(text, skipped)
     if silent:  # SILENT is optional and needs no boundary: check both readings
-        readings.append(_SKIP.match(text, silent.end()).end())
+        after = _SKIP.match(text, silent.end(), silent.end() + _WINDOW).end()
+        if after == silent.end() + _WINDOW:
+            return [UNRESOLVED]
+        readings.append(after)
     found = []
     for at in readings:
         if at >= len(text):
             continue
         char = text[at]
+        end = at + _WINDOW
         if char in "?$":
             found.append(UNRESOLVED)
             continue
-        iri = _IRIREF.match(text, at)
-        if iri:
-            value = unescape(iri.group(1))
-            found.append(value if _is_absolute(value) else UNRESOLVED)
+        if char == "<":
+            iri = _IRIREF.match(text, at, end)
+            if iri:
+                value = unescape(iri.group(1))
+                found.append(value if _is_absolute(value) else UNRESOLVED)
+                continue
+            if _IRI_CHARS.match(text, at + 1, end).end() == end:
+                found.append(UNRESOLVED)  # an IRI longer than the window
+                continue
+        run = _RUN.match(text, at, end).group()
+        if at + len(run) == end:
+            found.append(UNRESOLVED)  # a name longer than the window
             continue
-        run = _RUN.match(text, at).group()
         if ":" not in run:
             continue  # no IRI, variable or prefixed name can start here
         prefix, _, local = run.partition(":")
@@ -231,10 +255,18 @@ def _targets_at(text: str, pos: int, prefixes: dict[str, set[str]]) -> list:
 
 
 def _services(text: str, prefixes: dict[str, set[str]]) -> list:
-    targets = []
+    targets: list = []
+    starts = ends = None
+    examined = 0
     for m in _OCCURRENCE.finditer(text):
-        if _inside_name(text, m.start()):
+        if starts is None:
+            starts, ends = _name_spans(text)
+        if _inside_name(starts, ends, m.start()):
             continue
+        examined += 1
+        if examined > _MAX_OCCURRENCES:
+            targets.append(UNRESOLVED)
+            break
         targets.extend(_targets_at(text, m.end(), prefixes))
     return targets
 

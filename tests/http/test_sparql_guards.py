@@ -182,6 +182,23 @@ def test_guard_is_cheap():
     assert per_query < 0.002, f"{per_query * 1000:.2f} ms per query"
 
 
+@pytest.mark.parametrize("hostile,refused", [
+    ("service" * 150_000, True), ("service#" * 120_000, True), ("service<" * 120_000, True),
+    ("service " * 120_000, True), ("SERVICE <" + "a" * 1_000_000 + ">", True),
+    ("SERVICE #" + "x" * 1_000_000 + "\n<http://e/>", True), ("x:" + "service" * 150_000, False),
+])
+def test_guard_work_is_bounded_on_hostile_text(hostile, refused):
+    """A megabyte built to make the guard quadratic is read in well under a second,
+    and whatever the guard could not look through is refused (fail-closed)."""
+    start = time.perf_counter()
+    info = guard.analyse(hostile)
+    assert time.perf_counter() - start < 2.0
+    assert (guard.UNRESOLVED in info.services) is refused
+    if refused:
+        with pytest.raises(ServiceNotAllowed):
+            guard.check(hostile)
+
+
 # ------------------------------------------------------------------ nesting
 
 
