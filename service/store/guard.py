@@ -118,7 +118,16 @@ def unescape(text: str) -> str:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "other" and m.group() in "\"'":
+            # an unterminated string: the query cannot parse, and lexing on would cost a
+            # scan to the end of the text for every quote that follows (quadratic)
+            break
+        if kind not in ("ws", "comment"):
+            tokens.append((kind, m.group()))
+    return tokens
 
 
 def _is_absolute(iri: str) -> bool:

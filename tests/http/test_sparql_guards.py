@@ -199,6 +199,16 @@ def test_guard_work_is_bounded_on_hostile_text(hostile, refused):
             guard.check(hostile)
 
 
+@pytest.mark.parametrize("hostile", [
+    '"\\' * 300_000, "'\\" * 300_000, '"""' + "a" * 1_000_000, ('"""a""b') * 150_000,
+    ("<a" + "b" * 50) * 20_000, ("a" * 1000 + ":") * 1000, "PREFIX a: <b> " * 70_000,
+])
+def test_query_form_lexing_is_linear(hostile):
+    start = time.perf_counter()
+    guard.analyse(hostile)
+    assert time.perf_counter() - start < 2.0
+
+
 # ------------------------------------------------------------------ nesting
 
 
