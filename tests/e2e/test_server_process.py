@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
+from SPARQLWrapper import CSV, JSON, POSTDIRECTLY, TURTLE, SPARQLWrapper
 
 from conftest import QUERY_TIMEOUT, Server, processes_mentioning
 
@@ -77,6 +77,8 @@ def test_sparqlwrapper_select_csv_by_post(server):
 def test_sparqlwrapper_ask(server):
     client = SPARQLWrapper(server.endpoint)
     client.setReturnFormat(JSON)
+    client.setMethod("POST")
+    client.setRequestMethod(POSTDIRECTLY)  # the body is the query: application/sparql-query
     client.setQuery(f"ASK {{ <{EX}alice> <{EX}knows> <{EX}bob> }}")
     assert client.queryAndConvert()["boolean"] is True
     client.setQuery(f"ASK {{ <{EX}bob> <{EX}knows> <{EX}alice> }}")
