@@ -4,7 +4,8 @@ ARCHITECTURE.md, "Facts measured": pyoxigraph releases the GIL while it evaluate
 query but nothing can interrupt it from inside the process, and several processes can
 open ``Store.read_only(path)`` at once. So each ``EmbeddedStore`` keeps a small pool of
 **worker processes** (started with ``subprocess``: no fork after threads), each holding the store
-open read-only. A query is handed to an idle worker over a pipe; if no answer comes
+open read-only (``crkg.store.query_worker``, a script that imports only pyoxigraph, so a
+worker starts in ~0.1 s). A query is handed to an idle worker over a socket; if no answer comes
 within the time limit the worker is killed (SIGKILL), a fresh one is started in its place
 and ``QueryTimeout`` is raised, while the other workers go on answering.
 
@@ -22,6 +23,14 @@ TSV/N-Triples bytes are converted to the requested format by the engine again
 lossless; cut, the first ``max_rows`` lines are kept and converted the same way, and the
 response says ``truncated=True``. ASK has one row and is never cut. This is correct for
 any query (ORDER BY, aggregates, subqueries): the query text is never rewritten.
+Measured: 30 000 rows serialise to TSV in 22 ms and convert to SPARQL JSON in 35 ms
+(byte-identical to serialising JSON directly); over HTTP, all 5 016 triples of the shipped
+data as SPARQL JSON in 68 ms, a cross product cut at 10 000 rows in 156 ms, ``ASK {}`` 3 ms.
+
+Other guards: a worker runs queries on a thread with a 1 GiB stack (Oxigraph recurses per
+nesting level and per element of long lists; the default stack segfaults at ~10 000), and
+optionally under a data-segment limit (``memory_mb``); a worker that dies is replaced and
+the query answers ``BackendUnavailable`` (HTTP 503).
 
 The dataset (SPARQL 1.1 Protocol §2.1.4)
 ----------------------------------------
