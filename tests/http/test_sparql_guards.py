@@ -119,6 +119,18 @@ def test_every_service_form_is_refused_and_never_connects(client, listener):
     assert listener.connections == 0
 
 
+def test_other_iris_in_a_query_are_never_fetched(client, listener):
+    """FROM, FROM NAMED, GRAPH, DESCRIBE name graphs of the store; nothing is dereferenced."""
+    url = listener.url
+    for query in [f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+                  f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+                  f"SELECT * WHERE {{ GRAPH <{url}> {{ ?s ?p ?o }} }}",
+                  f"DESCRIBE <{url}>"]:
+        assert client.get("/sparql", query_string={"query": query}).status_code == 200, query
+    time.sleep(0.3)
+    assert listener.connections == 0
+
+
 def test_allow_listed_service_does_connect(fixture_store, listener):
     """The control: the same listener does see a connection when the endpoint is allowed."""
     app = create_app(TestConfig(STORE_DIR=str(fixture_store), SERVICE_ALLOWLIST=(listener.url,), QUERY_WORKERS=1))
