@@ -86,3 +86,58 @@ def test_unchanged_rebuild_is_skipped_in_seconds(built):
     assert time.perf_counter() - start < 5
     assert "up to date" in messages[-1]
     assert manifest_path(built.store_dir).is_file()
+
+
+# ------------------------------------------------------------- a second study (issue 3)
+
+
+@pytest.fixture
+def two_studies(tmp_path):
+    """A data folder holding the shipped study and data/README.md's worked example."""
+    import shutil
+
+    from crkg.paths import DATA_DIR
+    from tests.unit.test_studies_readme import example_files
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR / "studies", data / "studies")
+    shutil.copytree(DATA_DIR / "links", data / "links")
+    shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
+    folder = data / "studies" / "li-wang-wuhan"
+    folder.mkdir()
+    for name, body in example_files().items():
+        (folder / name).write_text(body, encoding="utf-8")
+    return data
+
+
+def test_a_second_study_folder_is_validated_and_queryable(two_studies, tmp_path):
+    from click.testing import CliRunner
+
+    from crkg.cli import cli
+
+    store = tmp_path / "store"
+    result = CliRunner().invoke(cli, ["build", "--data", str(two_studies), "--store", str(store), "--no-dist"])
+    assert result.exit_code == 0, result.output
+    db = ox.Store.read_only(str(store))
+    assert ox.NamedNode(str(study_graph("li-wang-wuhan"))) in set(db.named_graphs())
+    rows = list(db.query(
+        f"SELECT ?i WHERE {{ ?i <{CRKG.inCommunity}> <https://w3id.org/crkg/id/community/li-wang-wuhan/A> }}",
+        use_default_graph_as_union=True,
+    ))
+    assert rows, "the second study's interventions are queryable with inferred inCommunity"
+
+
+def test_a_nonconforming_study_fails_the_build_naming_file_and_item(two_studies, tmp_path, capsys):
+    from crkg.cli import main
+
+    coding = two_studies / "studies" / "li-wang-wuhan" / "coding.yaml"
+    text = coding.read_text(encoding="utf-8")
+    assert "    performedBy: [actor:committee-staff]\n" in text
+    coding.write_text(text.replace("    performedBy: [actor:committee-staff]\n", ""), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--data", str(two_studies), "--store", str(tmp_path / "store"), "--no-dist"])
+    assert exit_info.value.code == 1  # documented: 1 = does not conform
+    message = capsys.readouterr().err
+    assert "li-wang-wuhan/coding.yaml" in message and "A-sandbags" in message
+    assert "performedBy" in message
+    assert not (tmp_path / "store").exists(), "a failed build must not leave a store behind"
