@@ -39,9 +39,11 @@ def render(results: dict) -> str:
     out.append("")
     out += [f"    {c}" for c in results.get("commands", [])]
     out.append("")
-    out.append(f"Run {results.get('started', '?')} – {results.get('finished', 'still running')}. "
-               "Ratios are taken within this one run on this one machine; absolute times are "
-               "only meaningful on it.")
+    out.append(f"Runs from {results.get('started', '?')} to {results.get('finished', 'still running')}, "
+               "one after another on this one machine, which other sessions were using at the "
+               "same time (the machine load is noted per system). Every system of a serve run is "
+               "measured in that run on the same store and dump, one system at a time, so the "
+               "ratios compare like with like; absolute times are only meaningful on this machine.")
     out.append("")
     m = results.get("machine", {})
     out.append("| machine | |")
@@ -209,8 +211,8 @@ def _build(results: dict) -> list[str]:
             out.append("")
     lo = results.get("load_only", {})
     for label, r in lo.items():
-        out.append(f"Serving store at {label} built load-only (convert + load, no SHACL, no "
-                   f"reasoning): {r['status']}, {fmt(r.get('timings', {}))}.")
+        out.append(f"Serving store at {label} for the earlier serve run, built load-only (convert + "
+                   f"load, no SHACL, no reasoning): {r['status']}, {fmt(r.get('timings', {}))}.")
         out.append("")
     return out
 
@@ -295,7 +297,8 @@ def _serve(results: dict, earlier: bool = False) -> list[str]:
         elif s == "oxigraph":
             note = "opens the store read-only in the benchmark process (no server)"
         elif s == "crkg":
-            note = "opens the built store read-only"
+            note = ("`crkg serve` defaults: 2 gunicorn workers, each with 2 query worker "
+                    "processes, on the built store opened read-only")
         rss = e.get("peak_rss_mib")
         load = "–"
         if e.get("loadavg_at_start") is not None:
