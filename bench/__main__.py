@@ -29,9 +29,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--build-timeout", type=float, default=1500, help="seconds one build may take")
     p.add_argument("--no-reason", action="store_true",
                    help="build without HermiT and the OWL 2 RL closure (crkg build --no-reason)")
-    p.add_argument("--with-shipped", action="store_true",
+    p.add_argument("--reason-up-to", type=float, default=1e5,
+                   help="sizes above this are built --no-reason (owlrl needs an hour or more at "
+                        "1e6; see FINDINGS.md); default 1e5")
+    p.add_argument("--with-shipped", dest="with_shipped", action="store_true", default=True,
                    help="add the repository's own studies and linksets to the generated data, so "
-                        "the competency questions have answers")
+                        "the competency questions have answers (the default)")
+    p.add_argument("--synthetic-only", dest="with_shipped", action="store_false",
+                   help="generated studies only (the competency questions then find nothing)")
     p.add_argument("--profile-size", type=float, default=1e5,
                    help="size at which one extra build runs under cProfile (0: none)")
     p.add_argument("--budget", type=float, default=60, help="seconds per query per system")

@@ -130,15 +130,16 @@ def stage_build(args, results: dict) -> None:
         log(f"build {label}: generating")
         manifest = generate(data, size, args.seed, with_shipped=args.with_shipped)
         repeats = args.build_repeats if size <= 1e4 else 1
+        no_reason = args.no_reason or size > args.reason_up_to
         entry = {"size": size, "studies": manifest["studies"], "with_shipped": args.with_shipped,
-                 "mode": "no-reason" if args.no_reason else "full",
+                 "mode": "no-reason" if no_reason else "full",
                  "communities": manifest["communities"][0], "runs": []}
         builds[label] = entry
         for r in range(repeats):
             log(f"build {label}: run {r + 1}/{repeats} (time limit {args.build_timeout:.0f} s)")
             res = run_build(data, out / f"store-{label}", out / f"build-{label}.json",
                             timeout=args.build_timeout, log_file=out / f"build-{label}.log",
-                            mode="no-reason" if args.no_reason else "full")
+                            mode="no-reason" if no_reason else "full")
             entry["runs"].append(res)
             log(f"build {label}: {res['status']} in {res['wall']:.1f} s; steps {fmt_steps(res['timings'])}")
             save(args, results)
@@ -149,7 +150,7 @@ def stage_build(args, results: dict) -> None:
             prof = out / f"build-{label}.prof"
             res = run_build(data, out / f"store-{label}-prof", out / f"build-{label}-prof.json",
                             timeout=args.build_timeout * 2, profile=prof,
-                            mode="no-reason" if args.no_reason else "full")
+                            mode="no-reason" if no_reason else "full")
             if prof.is_file():
                 entry["profile"] = summarise_profile(prof, out / f"profile-build-{label}.txt")
             shutil.rmtree(out / f"store-{label}-prof", ignore_errors=True)

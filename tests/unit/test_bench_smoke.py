@@ -84,7 +84,7 @@ def test_runner_completes_at_the_smallest_size(tmp_path):
     out = tmp_path / "out"
     report = tmp_path / "RESULTS.md"
     cmd = [sys.executable, "-m", "bench", "--stages", "build,serve", "--sizes", "1e3",
-           "--serve-size", "1e3", "--peers", "oxigraph,crkg", "--repeats", "2",
+           "--serve-size", "1e3", "--synthetic-only", "--peers", "oxigraph,crkg", "--repeats", "2",
            "--build-repeats", "1", "--profile-size", "0", "--duration", "1",
            "--out", str(out), "--results", str(report)]
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=110)
