@@ -2,7 +2,7 @@
 
     python -m bench.prototypes.page_query STORE IRI [IRI ...]
 
-Times ``crkg.web.linked_data.describe_query(iri)`` on the store as it is and rewritten
+Times ``crkg.web.resource_pages.describe_query(iri)`` on the store as it is and rewritten
 (``VALUES`` of predicates → ``FILTER (?p IN (...))``), checks both give the same triples,
 and times each UNION branch of the original on its own.
 """
@@ -26,7 +26,7 @@ def rewrite(q: str) -> str:
 def main(argv=None) -> int:
     import pyoxigraph as ox
 
-    from crkg.web.linked_data import describe_query
+    from crkg.web.resource_pages import describe_query
 
     argv = sys.argv[1:] if argv is None else argv
     store = ox.Store.read_only(argv[0])
