@@ -26,7 +26,10 @@ from crkg.web.config import Config
 #: Each concern is one blueprint: "module:attribute". The app is a thin wrapper.
 BLUEPRINTS = (
     "crkg.web.sparql:bp",
-    "crkg.web.linked_data:bp",
+    "crkg.web.resource_pages:bp",
+    "crkg.web.ontology_doc:bp",
+    "crkg.web.dumps:bp",
+    "crkg.web.void:bp",
     "crkg.web.query_page:bp",
 )
 

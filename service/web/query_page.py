@@ -111,7 +111,7 @@ def render_query_page(status: int = 200) -> Response:
             for e in examples
         ],
     }
-    from crkg.web.linked_data import reader_lang
+    from crkg.web.ld_common import reader_lang
 
     lang = reader_lang()
     html = render_template(
@@ -132,7 +132,7 @@ def render_query_page(status: int = 200) -> Response:
 
 def _ui(lang: str) -> dict:
     # The navigation words are shared with the Linked Data pages.
-    from crkg.web.linked_data import UI
+    from crkg.web.ld_common import UI
 
     words = dict(UI[lang])
     if lang == "zh":

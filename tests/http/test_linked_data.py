@@ -623,7 +623,7 @@ def test_pages_fetch_nothing_from_other_hosts(client, path):
 def test_incoming_links_are_capped_and_the_page_says_so(tmp_path):
     """A resource with more incoming links than the cap still answers, with a note."""
     from crkg.store.embedded import EmbeddedStore, write_store
-    from crkg.web.linked_data import INCOMING_LIMIT
+    from crkg.web.resource_pages import INCOMING_LIMIT
 
     target = f"<{ID}community/test/hub>"
     lines = [f"{target} <{rdflib.RDFS.label}> \"hub\"@en ."]

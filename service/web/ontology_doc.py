@@ -1,0 +1,154 @@
+"""Linked Data: the ontology document.
+
+- ``/ontology``             the ontology document; its hash IRIs ``ontology#Term`` cannot
+                            be dereferenced one by one, so the HTML lists every term with
+                            an anchor, and ``/ontology/{Term}`` is a page per term
+                            (:mod:`crkg.web.resource_pages`)
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from crkg.namespaces import CRKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI
+from crkg.web.conneg import HTML
+from crkg.web.ld_common import (
+    DEFINITION_PREDICATES,
+    FORMAT_BY_MEDIA,
+    LABEL_PREDICATES,
+    OWL,
+    RDF_TYPE,
+    RDFS,
+    SKOS,
+    Index,
+    _alternates,
+    _choose,
+    _construct,
+    _property_view,
+    _render,
+    _serialise,
+    _sort_key,
+    _store,
+    _term_view,
+    _vary,
+    page_url,
+    reader_lang,
+)
+
+bp = Blueprint("ontology_doc", __name__)
+bp.after_request(_vary)
+
+
+def _ontology_triples() -> list[ox.Triple]:
+    return _construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}")
+
+
+def _ontology_document(triples: list, media_type: str) -> bytes:
+    """The ontology in *media_type*; Turtle and RDF/XML in the release's own byte-stable
+    form (:mod:`crkg.build.ontology`: sorted, stable blank nodes, flat RDF/XML that the
+    OWL API reads), so ``/ontology`` gives what ``dist/ontology/`` holds. Cached: the
+    store is read-only while the service runs."""
+    if media_type not in ("text/turtle", "application/rdf+xml"):
+        return _serialise(triples, media_type, first=ONTOLOGY_IRI)
+    cache = current_app.extensions.setdefault("crkg.ld_cache", {})
+    key = ("ontology", id(_store()), media_type)
+    if key not in cache:
+        import rdflib
+
+        from crkg.build.ontology import serialize_rdfxml, serialize_turtle
+
+        graph = rdflib.Graph()
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+        write = serialize_turtle if media_type == "text/turtle" else serialize_rdfxml
+        cache[key] = write(graph)
+    return cache[key]
+
+
+@bp.get("/ontology")
+def ontology():
+    """The ontology document: Turtle or RDF/XML (Protégé "open from URL"), or HTML docs."""
+    offered = [HTML, "text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json"]
+    media = _choose(offered)
+    triples = _ontology_triples()
+    if not triples:
+        abort(404, description=f"The store holds no ontology (graph <{ONTOLOGY_GRAPH}> is empty).")
+    if media != HTML:
+        response = Response(_ontology_document(triples, media), mimetype=media)
+        response.headers["Content-Location"] = url_for(
+            "ontology_doc.ontology", format=FORMAT_BY_MEDIA[media].name
+        )
+        return response
+    lang = reader_lang()
+    return _render(
+        "ontology.html", lang, doc=ontology_view(triples, lang), alternates=_alternates(request.path)
+    )
+
+
+def ontology_view(triples: list, lang: str) -> dict:
+    """The ontology's terms grouped by kind, each with labels, definition and relations."""
+    index = Index(triples, lang)
+    ns = str(CRKG)
+    kinds = {
+        OWL + "Class": "classes",
+        RDFS + "Class": "classes",
+        OWL + "ObjectProperty": "object_properties",
+        OWL + "DatatypeProperty": "datatype_properties",
+        OWL + "AnnotationProperty": "annotation_properties",
+    }
+    groups: dict[str, list] = {k: [] for k in (
+        "classes", "object_properties", "datatype_properties", "annotation_properties",
+        "individuals", "other_terms")}
+    for subject in sorted(index.out):
+        if not subject.startswith(ns) or subject == ns:
+            continue
+        types = [t.object.value for t in index.out[subject] if t.predicate.value == RDF_TYPE
+                 and isinstance(t.object, ox.NamedNode)]
+        kind = next((kinds[t] for t in types if t in kinds), None)
+        if kind is None:
+            kind = "individuals" if types else "other_terms"
+
+        def related(predicate):
+            return sorted(
+                (_term_view(t.object, index) for t in index.out[subject]
+                 if t.predicate.value == predicate and isinstance(t.object, ox.NamedNode)),
+                key=_sort_key,
+            )
+
+        definition = index.pick(index.literals(subject, DEFINITION_PREDICATES))
+        labels = index.literals(subject, LABEL_PREDICATES)
+        groups[kind].append(
+            {
+                "name": subject[len(ns):],
+                "iri": subject,
+                "href": page_url(subject),
+                "label": index.label(subject),
+                "labels": sorted(({"text": x.value, "lang": x.language} for x in labels),
+                                 key=lambda x: (x["lang"] != lang, x["lang"] or "")),
+                "definition": definition.value if definition else None,
+                "definition_lang": definition.language if definition else None,
+                "superclasses": related(RDFS + "subClassOf"),
+                "domain": related(RDFS + "domain"),
+                "range": related(RDFS + "range"),
+                "types": [v for v in related(RDF_TYPE)
+                          if v["iri"] not in kinds and v["iri"] != OWL + "NamedIndividual"],
+                "broader": related(SKOS + "broader"),
+            }
+        )
+    header = {
+        "iri": ONTOLOGY_IRI,
+        "title": index.label(ONTOLOGY_IRI) if index.out.get(ONTOLOGY_IRI) else "crkg ontology",
+        "labels": sorted(
+            ({"text": x.value, "lang": x.language} for x in index.literals(ONTOLOGY_IRI, LABEL_PREDICATES)),
+            key=lambda x: (x["lang"] != lang, x["lang"] or "", x["text"]),
+        ),
+        "properties": [],
+    }
+    for t in index.out.get(ONTOLOGY_IRI, ()):
+        if t.predicate.value in LABEL_PREDICATES or t.predicate.value == RDF_TYPE:
+            continue
+        header["properties"].append(
+            {"property": _property_view(t.predicate.value, index), "value": _term_view(t.object, index)}
+        )
+    header["properties"].sort(key=lambda r: (r["property"]["text"].lower(), r["value"]["text"]))
+    return {"header": header, "groups": [(k, v) for k, v in groups.items() if v]}
