@@ -67,12 +67,7 @@ def create_app(config: Config | None = None, store=None) -> Flask:
     app.extensions[STORE_KEY] = store
     errors.init_app(app)
     for spec in BLUEPRINTS:
+        # A missing blueprint module is an error, never a silently smaller service.
         module_name, attr = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # blueprint not written yet
-        app.register_blueprint(getattr(module, attr))
+        app.register_blueprint(getattr(importlib.import_module(module_name), attr))
     return app

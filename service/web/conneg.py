@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import pyoxigraph
 
 
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
+
+
 @dataclass(frozen=True)
 class Format:
     media_type: str
@@ -20,28 +23,34 @@ class Format:
     #: the pyoxigraph format object (QueryResultsFormat or RdfFormat)
     oxigraph: object
     extension: str
+    #: the W3C format IRI (https://www.w3.org/ns/formats/), for service descriptions and VoID
+    w3c: str = ""
+
+    @property
+    def iri(self) -> str:
+        return W3C_FORMATS + self.w3c
 
 
 #: SELECT / ASK results (SPARQL 1.1 Query Results JSON, XML, CSV, TSV).
 RESULT_FORMATS: tuple[Format, ...] = (
-    Format("application/sparql-results+json", "json", pyoxigraph.QueryResultsFormat.JSON, "srj"),
-    Format("application/sparql-results+xml", "xml", pyoxigraph.QueryResultsFormat.XML, "srx"),
-    Format("text/csv", "csv", pyoxigraph.QueryResultsFormat.CSV, "csv"),
-    Format("text/tab-separated-values", "tsv", pyoxigraph.QueryResultsFormat.TSV, "tsv"),
+    Format("application/sparql-results+json", "json", pyoxigraph.QueryResultsFormat.JSON, "srj", "SPARQL_Results_JSON"),
+    Format("application/sparql-results+xml", "xml", pyoxigraph.QueryResultsFormat.XML, "srx", "SPARQL_Results_XML"),
+    Format("text/csv", "csv", pyoxigraph.QueryResultsFormat.CSV, "csv", "SPARQL_Results_CSV"),
+    Format("text/tab-separated-values", "tsv", pyoxigraph.QueryResultsFormat.TSV, "tsv", "SPARQL_Results_TSV"),
 )
 
 #: RDF graphs (CONSTRUCT / DESCRIBE results, Linked Data pages, dumps).
 RDF_FORMATS: tuple[Format, ...] = (
-    Format("text/turtle", "turtle", pyoxigraph.RdfFormat.TURTLE, "ttl"),
-    Format("application/n-triples", "ntriples", pyoxigraph.RdfFormat.N_TRIPLES, "nt"),
-    Format("application/ld+json", "jsonld", pyoxigraph.RdfFormat.JSON_LD, "jsonld"),
-    Format("application/rdf+xml", "rdfxml", pyoxigraph.RdfFormat.RDF_XML, "rdf"),
+    Format("text/turtle", "turtle", pyoxigraph.RdfFormat.TURTLE, "ttl", "Turtle"),
+    Format("application/n-triples", "ntriples", pyoxigraph.RdfFormat.N_TRIPLES, "nt", "N-Triples"),
+    Format("application/ld+json", "jsonld", pyoxigraph.RdfFormat.JSON_LD, "jsonld", "JSON-LD"),
+    Format("application/rdf+xml", "rdfxml", pyoxigraph.RdfFormat.RDF_XML, "rdf", "RDF_XML"),
 )
 
 #: Datasets (several named graphs), for dumps.
 DATASET_FORMATS: tuple[Format, ...] = (
-    Format("application/n-quads", "nquads", pyoxigraph.RdfFormat.N_QUADS, "nq"),
-    Format("application/trig", "trig", pyoxigraph.RdfFormat.TRIG, "trig"),
+    Format("application/n-quads", "nquads", pyoxigraph.RdfFormat.N_QUADS, "nq", "N-Quads"),
+    Format("application/trig", "trig", pyoxigraph.RdfFormat.TRIG, "trig", "TriG"),
 )
 
 #: Other names clients use for the same formats in ``?format=`` or ``Accept``.

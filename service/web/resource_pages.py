@@ -54,7 +54,6 @@ bp = Blueprint("resource_pages", __name__)
 bp.after_request(_vary)
 
 HAS_EVIDENCE = str(CRKG.hasEvidence)
-EVIDENCE_DETAILS = (RDF_TYPE, str(CRKG.text), str(CRKG.locator), str(CRKG.saidBy))
 
 #: Incoming links shown per resource; a class with thousands of instances stays answerable.
 INCOMING_LIMIT = 1000

@@ -43,7 +43,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, abort, current_app, request
 
 from crkg.store import guard
-from crkg.web.conneg import HTML, RDF_FORMATS, RESULT_FORMATS, negotiate
+from crkg.web.conneg import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, negotiate
 
 bp = Blueprint("sparql", __name__)
 
@@ -57,18 +57,6 @@ UPDATE_REFUSED = "updates are refused on this endpoint: it answers SPARQL querie
 
 #: headers a browser script may read (CORS)
 EXPOSED = "X-CRKG-Truncated, X-CRKG-Max-Rows, Content-Type, Content-Length"
-
-#: https://www.w3.org/ns/formats/ names for the service description
-_FORMAT_IRIS = {
-    "application/sparql-results+json": "SPARQL_Results_JSON",
-    "application/sparql-results+xml": "SPARQL_Results_XML",
-    "text/csv": "SPARQL_Results_CSV",
-    "text/tab-separated-values": "SPARQL_Results_TSV",
-    "text/turtle": "Turtle",
-    "application/n-triples": "N-Triples",
-    "application/ld+json": "JSON-LD",
-    "application/rdf+xml": "RDF_XML",
-}
 
 
 def _store():
@@ -282,7 +270,6 @@ def service_description(media_type: str) -> bytes:
     from crkg.namespaces import SD
 
     endpoint = endpoint_url()
-    formats = "http://www.w3.org/ns/formats/"
     named = "".join(
         f"  sd:namedGraph [ a sd:NamedGraph ; sd:name <{iri}> ] ;\n" for iri in _store().named_graphs()
     )
@@ -291,7 +278,7 @@ def service_description(media_type: str) -> bytes:
   sd:endpoint <{endpoint}> ;
   sd:supportedLanguage sd:SPARQL11Query ;
   sd:feature sd:UnionDefaultGraph ;
-  sd:resultFormat {", ".join(f"<{formats}{name}>" for name in _FORMAT_IRIS.values())} ;
+  sd:resultFormat {", ".join(f"<{f.iri}>" for f in RESULT_FORMATS + RDF_FORMATS)} ;
   sd:defaultDataset [
     a sd:Dataset ;
 {named}    sd:defaultGraph [ a sd:Graph ]
@@ -299,7 +286,7 @@ def service_description(media_type: str) -> bytes:
 """
     fmt = next(f.oxigraph for f in RDF_FORMATS if f.media_type == media_type)
     triples = ox.parse(turtle, format=ox.RdfFormat.TURTLE)
-    prefixes = {"sd": str(SD), "formats": formats}
+    prefixes = {"sd": str(SD), "formats": W3C_FORMATS}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
         return ox.serialize(triples, format=fmt, prefixes=prefixes)
     return ox.serialize(triples, format=fmt)

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request
 
 from crkg.namespaces import CRKG, GRAPH, ID, LINKS_GRAPH, ONTOLOGY_IRI
 from crkg.version import __version__
-from crkg.web.conneg import HTML, RDF_FORMATS
+from crkg.web.conneg import DATASET_FORMATS, HTML, RDF_FORMATS, by_media_type
 from crkg.web.dumps import DATASET_DUMP
 from crkg.web.ld_common import (
     _PREFIX_STRINGS,
@@ -40,18 +40,8 @@ bp = Blueprint("void", __name__)
 bp.after_request(_vary)
 
 VOID = "http://rdfs.org/ns/void#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-#: W3C format IRIs (http://www.w3.org/ns/formats/) for void:feature.
-FORMAT_IRIS = {
-    "text/turtle": "Turtle",
-    "application/n-triples": "N-Triples",
-    "application/ld+json": "JSON-LD",
-    "application/rdf+xml": "RDF_XML",
-    "application/n-quads": "N-Quads",
-    "application/trig": "TriG",
-}
 
 
 def _lit(value, lang: str | None = None, datatype: str | None = None) -> ox.Literal:
@@ -88,8 +78,8 @@ def void_triples() -> list[ox.Triple]:
         t(ds, N(VOID + "sparqlEndpoint"), N(base + "sparql")),
         t(ds, N(VOID + "dataDump"), N(base + f"data/{DATASET_DUMP}.nq")),
         t(ds, N(VOID + "uriSpace"), _lit(str(ID))),
-        t(ds, N(VOID + "feature"), N(FORMATS_NS + "N-Quads")),
-        t(ds, N(VOID + "feature"), N(FORMATS_NS + "TriG")),
+        t(ds, N(VOID + "feature"), N(by_media_type(DATASET_FORMATS)["application/n-quads"].iri)),
+        t(ds, N(VOID + "feature"), N(by_media_type(DATASET_FORMATS)["application/trig"].iri)),
         t(ds, N(VOID + "rootResource"), N(ONTOLOGY_IRI)),
     ]
     counts = _graph_counts()
