@@ -211,7 +211,17 @@ def _worker_main(conn, path: str, parent_pid: int, memory_mb: int | None) -> Non
         store = ox.Store.read_only(path)
     except OSError as exc:
         open_error = f"cannot open the store {path}: {exc}"
+    # ONE long-lived thread with the large stack serves every request. A thread per query
+    # failed under load: glibc frees a finished thread's stack lazily, so the next 1 GiB
+    # stack did not fit under RLIMIT_DATA ("can't start new thread"; bench finding 2).
     threading.stack_size(WORKER_STACK_BYTES)
+    server = threading.Thread(target=_serve, args=(conn, store, open_error))
+    server.start()
+    server.join()
+
+
+def _serve(conn, store, open_error: str | None) -> None:
+    """Answer requests from *conn* one after another until EOF or ``None``."""
     while True:
         try:
             request = conn.recv()
@@ -219,12 +229,12 @@ def _worker_main(conn, path: str, parent_pid: int, memory_mb: int | None) -> Non
             return
         if request is None:
             return
-        box: list = []
-        runner = threading.Thread(target=lambda: box.append(_answer(store, open_error, request)))
-        runner.start()
-        runner.join()
         try:
-            conn.send(box[0] if box else ("unavailable", "the query worker failed"))
+            answer = _answer(store, open_error, request)
+        except Exception as exc:  # never leave the web worker waiting for a reply
+            answer = ("unavailable", f"the query worker failed: {exc}")
+        try:
+            conn.send(answer)
         except (BrokenPipeError, OSError):
             return
 

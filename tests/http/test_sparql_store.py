@@ -99,3 +99,13 @@ def test_workers_exit_with_the_store(tmp_path):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_memory_capped_worker_answers_query_after_query(tmp_path):
+    """bench finding 2: a fresh 1 GiB-stack thread per query did not fit under the worker's
+    RLIMIT_DATA once a few finished stacks were still mapped, and queries failed with 503."""
+    path = tmp_path / "store"
+    write_store(path, [(G1, triples(50), "text/turtle")])
+    with EmbeddedStore(path, workers=1, memory_mb=256) as store:
+        for _ in range(150):
+            assert count(store) == 50
