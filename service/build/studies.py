@@ -114,7 +114,9 @@ class _Map(dict):
     key_lines: dict
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's C parser where PyYAML was built with it: the same documents and marks,
+# a third less conversion time at 1e5 triples (bench/FINDINGS.md).
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pass
 
 
