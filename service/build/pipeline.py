@@ -156,11 +156,38 @@ class _Steps:
         return result
 
 
-def _validate_studies(studies, ontology):
+def rules_digest() -> str:
+    """What decides whether a study conforms, besides the study: ontology, shapes, validator."""
+    from crkg.build import validate as validator
+
+    digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
+    files = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file()) + sorted(SHAPES_DIR.glob("*.ttl"))
+    for path in files + [Path(validator.__file__)]:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def study_digest(study) -> str:
+    """The digest of exactly what is validated: the study's converted graph."""
+    lines = sorted(study.graph.serialize(format="nt", encoding="utf-8").splitlines())
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+
+
+def _validate_studies(studies, ontology, already_valid: dict[str, str], progress: Progress):
+    """Validate each study whose graph changed since a build with the same rules.
+
+    "Validate the change, not the world" (issue 6): a study that conformed under the
+    same ontology, shapes and validator, and whose graph is byte-for-byte the same, is
+    not validated again, so adding a study costs the validation of that study alone.
+    """
     from crkg.build.validate import validate
 
-    failures = []
+    failures, digests = [], {}
     for study in studies:
+        digests[study.key] = study_digest(study)
+        if already_valid.get(study.key) == digests[study.key]:
+            progress(f"  {study.key}: unchanged since it last conformed; not validated again")
+            continue
         result = validate(study.graph, ontology=ontology)
         if not result.conforms:
             failures.append(
@@ -169,6 +196,7 @@ def _validate_studies(studies, ontology):
             )
     if failures:
         raise NonConformant("\n\n".join(failures))
+    return digests
 
 
 def _load_links(files: list[Path]):
@@ -308,7 +336,10 @@ def build(
     if duplicates:
         raise CrkgError(f"two study folders use the same key: {', '.join(duplicates)}")
     links = steps.run("linksets", _load_links, link_files(links_dir))
-    steps.run("SHACL validation", _validate_studies, studies, ontology)
+    rules = rules_digest()
+    previous = read_manifest(store_dir) or {}
+    already_valid = previous.get("validated", {}) if previous.get("rules_digest") == rules else {}
+    validated = steps.run("SHACL validation", _validate_studies, studies, ontology, already_valid, progress)
 
     graphs = {str(ONTOLOGY_GRAPH): ontology}
     for study in sorted(studies, key=lambda s: s.key):
@@ -340,6 +371,8 @@ def build(
                 "version": __version__,
                 "sources_digest": digest,
                 "data_dir": str(data_dir.resolve()),
+                "rules_digest": rules,
+                "validated": validated,
                 "dist_dir": str(dist_dir.resolve()) if dist_dir is not None else None,
                 "graphs": counts,
             },

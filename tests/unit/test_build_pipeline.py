@@ -141,3 +141,28 @@ def test_a_nonconforming_study_fails_the_build_naming_file_and_item(two_studies,
     assert "li-wang-wuhan/coding.yaml" in message and "A-sandbags" in message
     assert "performedBy" in message
     assert not (tmp_path / "store").exists(), "a failed build must not leave a store behind"
+
+
+def test_only_changed_studies_are_validated_again(two_studies, tmp_path):
+    """Issue 6: validate the change, not the world."""
+    import json
+
+    store = tmp_path / "store"
+    build(data_dir=two_studies, store_dir=store, dist_dir=None, reason=False, progress=lambda _m: None)
+    places = two_studies / "studies" / "li-wang-wuhan" / "places.yaml"
+    places.write_text(places.read_text(encoding="utf-8") + "\n# a curator's comment\n", encoding="utf-8")
+    coding = two_studies / "studies" / "li-wang-wuhan" / "coding.yaml"
+    coding.write_text(coding.read_text(encoding="utf-8").replace("sandbag", "sand-bag", 1), encoding="utf-8")
+
+    messages: list[str] = []
+    build(data_dir=two_studies, store_dir=store, dist_dir=None, reason=False, progress=messages.append)
+    skipped = [m for m in messages if "not validated again" in m]
+    assert skipped == ["  xu-chen-shanghai: unchanged since it last conformed; not validated again"]
+
+    # Other rules (ontology, shapes or validator) revalidate every study.
+    manifest = manifest_path(store)
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps(dict(recorded, rules_digest="other")), encoding="utf-8")
+    messages.clear()
+    build(data_dir=two_studies, store_dir=store, dist_dir=None, reason=False, force=True, progress=messages.append)
+    assert not [m for m in messages if "not validated again" in m]
