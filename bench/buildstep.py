@@ -24,32 +24,6 @@ from pathlib import Path
 from bench.system import self_hwm_mib
 
 
-def _compat() -> None:
-    """Work around a pipeline bug found by the benchmark, only while it is there.
-
-    ``pipeline._sorted_quads`` calls ``pyoxigraph.Dataset.quads_for_pattern``, which
-    pyoxigraph 0.5 does not have (it has ``quads_for_graph_name``), so every build fails
-    at "load store". Reported to the lead; this shim stops applying once the source no
-    longer calls the missing method.
-    """
-    import inspect
-
-    import pyoxigraph as ox
-
-    from crkg.build import pipeline
-
-    if hasattr(ox.Dataset, "quads_for_pattern") or "quads_for_pattern" not in inspect.getsource(
-            pipeline._sorted_quads):
-        return
-
-    def _sorted_quads(dataset, graph_iri=None):
-        quads = dataset if graph_iri is None else dataset.quads_for_graph_name(ox.NamedNode(graph_iri))
-        return sorted(quads, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-
-    pipeline._sorted_quads = _sorted_quads
-    print("bench: applied the quads_for_pattern shim to crkg.build.pipeline", file=sys.stderr)
-
-
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -89,7 +63,6 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    _compat()
     profiler = None
     if args.profile:
         import cProfile
