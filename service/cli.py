@@ -39,8 +39,8 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx, formatter):
         # List the subcommands from the table above without importing every module.
-        formatter.write_heading("Commands")
-        formatter.write_dl(sorted(SUBCOMMANDS.items()))
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(SUBCOMMANDS.items()))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
