@@ -6,6 +6,8 @@ temporary store and dist folder (tests never write into the repository).
 
 from __future__ import annotations
 
+import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,3 +41,41 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"{SHARED} is missing: the tests need the shared/ folder beside the checkout")
     return SHARED
+
+
+class Listener:
+    """A plain TCP server on 127.0.0.1 that counts the connections it accepts: the stand-in
+    target of a SERVICE clause, which must see no connection unless it is allow-listed."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    yield server
+    server.close()

@@ -130,52 +130,19 @@ def test_runaway_query_is_stopped_while_a_second_client_is_served(server):
         assert get(server, COUNT)[0] == 200
 
 
-class Listener:
-    """A plain TCP server on 127.0.0.1 that counts the connections it accepts."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
-
-
-def test_service_to_a_local_listener_is_refused_without_a_connection(server):
-    listener = Listener()
-    try:
-        base, _, last = listener.url.rpartition("/")
-        for query in [
-            f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
-            f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }}",
-            f"PREFIX e: <{base}/> SELECT * WHERE {{ SERVICEe:{last} {{ ?s ?p ?o }} }}",
-            f"SELECT * WHERE {{ VALUES ?u {{ <{listener.url}> }} SERVICE ?u {{ ?s ?p ?o }} }}",
-        ]:
-            status, body, _ = get(server, query)
-            assert status == 400, (query, body)
-            assert b"SERVICE" in body
-        time.sleep(0.5)
-        assert listener.connections == 0
-    finally:
-        listener.close()
+def test_service_to_a_local_listener_is_refused_without_a_connection(server, listener):
+    base, _, last = listener.url.rpartition("/")
+    for query in [
+        f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }}",
+        f"PREFIX e: <{base}/> SELECT * WHERE {{ SERVICEe:{last} {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ VALUES ?u {{ <{listener.url}> }} SERVICE ?u {{ ?s ?p ?o }} }}",
+    ]:
+        status, body, _ = get(server, query)
+        assert status == 400, (query, body)
+        assert b"SERVICE" in body
+    time.sleep(0.5)
+    assert listener.connections == 0
 
 
 def test_bad_input_never_gives_a_5xx_and_the_server_keeps_answering(server):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
 from urllib.parse import quote
@@ -39,43 +38,6 @@ RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j 
 def settings():
     return {"MAX_ROWS": MAX_ROWS, "QUERY_TIMEOUT": TIMEOUT, "MAX_REQUEST_BYTES": MAX_BYTES, "QUERY_WORKERS": 2,
             "WORKER_MEMORY_MB": 256}
-
-
-class Listener:
-    """A plain TCP server on 127.0.0.1 that counts the connections it accepts."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/sparql"
-        self.connections = 0
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self):
-        self._stop = True
-        self._thread.join(2)
-        self.sock.close()
-
-
-@pytest.fixture
-def listener():
-    server = Listener()
-    yield server
-    server.close()
 
 
 def evasions(url: str) -> list[str]:
