@@ -101,7 +101,6 @@ def _run_query(store, request: dict) -> tuple:
         return ("syntax", str(exc))
     media_type = request["media_type"]
     max_rows = request["max_rows"]
-    truncated = False
     if isinstance(result, ox.QueryBoolean):
         if media_type not in RESULT_TYPES:
             media_type = _DEFAULT_RESULT
@@ -114,12 +113,7 @@ def _run_query(store, request: dict) -> tuple:
         fmt = getattr(ox.QueryResultsFormat, RESULT_TYPES[media_type])
         if max_rows is None:
             return ("ok", result.serialize(format=fmt), media_type, form, False)
-        writer = _CappedWriter(max_rows + 1)  # + the header line
-        try:
-            result.serialize(writer, format=ox.QueryResultsFormat.TSV)
-        except _RowCapReached:
-            truncated = True
-        tsv = writer.getvalue()
+        tsv, truncated = _capped(result, ox.QueryResultsFormat.TSV, max_rows + 1)  # + the header line
         if fmt == ox.QueryResultsFormat.TSV:
             body = tsv
         else:
@@ -131,12 +125,7 @@ def _run_query(store, request: dict) -> tuple:
         media_type = _DEFAULT_RDF
     fmt = getattr(ox.RdfFormat, RDF_TYPES[media_type])
     # always through N-Triples, capped or not: so Turtle and RDF/XML get the prefixes
-    writer = _CappedWriter(float("inf") if max_rows is None else max_rows)
-    try:
-        result.serialize(writer, format=ox.RdfFormat.N_TRIPLES)
-    except _RowCapReached:
-        truncated = True
-    nt = writer.getvalue()
+    nt, truncated = _capped(result, ox.RdfFormat.N_TRIPLES, float("inf") if max_rows is None else max_rows)
     if fmt == ox.RdfFormat.N_TRIPLES:
         body = nt
     else:
@@ -145,6 +134,17 @@ def _run_query(store, request: dict) -> tuple:
                 if f"<{ns}".encode() in nt}
         body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt, prefixes=used or None)
     return ("ok", body, media_type, form, truncated)
+
+
+def _capped(result, line_format, limit) -> tuple[bytes, bool]:
+    """*result* serialised in a one-item-per-line format, stopped after *limit* lines:
+    (the bytes, whether the cap cut them)."""
+    writer = _CappedWriter(limit)
+    try:
+        result.serialize(writer, format=line_format)
+    except _RowCapReached:
+        return writer.getvalue(), True
+    return writer.getvalue(), False
 
 
 def _answer(store, open_error: str | None, request: dict) -> tuple:
