@@ -3,7 +3,7 @@
     python -m bench.buildstep --data DIR --store DIR [--dist DIR] [--no-reason]
                               [--load-only] [--profile FILE] --json FILE
 
-``crkg build`` itself (``crkg.build.pipeline.build``) with its per-step timings, the
+``crkg build`` itself (``crkg.pipeline.build.build``) with its per-step timings, the
 total wall time and the process's peak resident memory written to ``--json``. The
 parent reads the progress lines as they come, so a build stopped by the time limit
 still tells which steps finished and how long they took.
@@ -31,9 +31,9 @@ def _progress(message: str) -> None:
 def load_only(data_dir: Path, store_dir: Path, dist_dir: Path | None) -> dict:
     import pyoxigraph as ox
 
-    from crkg.build import pipeline
-    from crkg.build.ontology import load_ontology
-    from crkg.build.studies import discover_studies, load_study
+    from crkg.pipeline import build as pipeline
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.studies import discover_studies, load_study
     from crkg.namespaces import ONTOLOGY_GRAPH
 
     steps = pipeline._Steps(4, _progress)
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     if args.load_only:
         out = load_only(args.data, args.store, args.dist)
     else:
-        from crkg.build.pipeline import build
+        from crkg.pipeline.build import build
 
         result = build(data_dir=args.data, store_dir=args.store, dist_dir=args.dist, force=True,
                        reason=not args.no_reason, progress=_progress)

@@ -406,7 +406,7 @@ def generate(out: Path, triples: float, seed: int = 1, progress=None,
     the competency questions, which ask about the shipped study, have answers in a graph
     of the given size.
     """
-    from crkg.build.studies import discover_studies
+    from crkg.pipeline.studies import discover_studies
     from crkg.paths import DATA_DIR, LINKS_DIR, STUDIES_DIR
 
     out = Path(out)
@@ -448,7 +448,7 @@ GENERATOR_REVISION = 2
 
 def count_triples(out: Path) -> int:
     """Asserted triples of the generated studies, by the project's own converter."""
-    from crkg.build.studies import discover_studies, load_study
+    from crkg.pipeline.studies import discover_studies, load_study
 
     return sum(len(load_study(f).graph) for f in discover_studies(Path(out) / "studies"))
 

@@ -164,7 +164,7 @@ def _build(results: dict) -> list[str]:
     if not builds:
         return []
     out = ["## (a) Build", "",
-           "`crkg build` (`crkg.build.pipeline.build`, no `dist/`) in a child process on generated "
+           "`crkg build` (`crkg.pipeline.build.build`, no `dist/`) in a child process on generated "
            "studies; seconds per step (`BuildResult.timings`; *other* = total − steps: "
            "rdflib → pyoxigraph dataset and canonicalisation, which are not a timed step), median "
            "over the runs; peak RSS of the build process.", ""]
@@ -351,7 +351,7 @@ def _validate_start(results: dict) -> list[str]:
     val = results.get("validate")
     if val:
         out += ["## Validating one study", "",
-                "`crkg.build.validate.validate(study_graph, ontology=...)`, median over the runs after "
+                "`crkg.pipeline.validate.validate(study_graph, ontology=...)`, median over the runs after "
                 "one warm-up (shapes parsed once). The build validates each study on its own, so this "
                 "does not grow with the rest of the graph.", "",
                 "| study | triples | median ms | conforms |", "|---|---|---|---|"]

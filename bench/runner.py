@@ -4,7 +4,7 @@ Stages, each recorded in ``OUT/results.json`` (so stages can be run apart and th
 report re-rendered) and rendered into RESULTS.md:
 
 * ``build``: generate synthetic studies at each size and run the real build
-  (``crkg.build.pipeline.build``) in a child process with a time limit, per-step times
+  (``crkg.pipeline.build.build``) in a child process with a time limit, per-step times
   from ``BuildResult.timings``, repeated, medians; peak RSS of the build process;
 * ``serve``: at the serving size, each system in turn (never two at once: the machine
   has few cores) answers the same requests: latency of the competency queries, the
@@ -300,7 +300,7 @@ def measure_target(args, target: measure.Target, requests_latency, lookups, page
 
 
 def _hide_manifest(store: Path) -> None:
-    from crkg.build.pipeline import manifest_path
+    from crkg.pipeline.build import manifest_path
 
     m = manifest_path(store)
     if m.is_file():
@@ -308,7 +308,7 @@ def _hide_manifest(store: Path) -> None:
 
 
 def _restore_manifest(store: Path) -> None:
-    from crkg.build.pipeline import manifest_path
+    from crkg.pipeline.build import manifest_path
 
     m = manifest_path(store)
     aside = m.with_name(m.name + ".bench-aside")
@@ -439,9 +439,9 @@ def stage_start(args, results: dict) -> None:
 
 def stage_validate(args, results: dict) -> None:
     """One new study of ordinary size validated against the shapes (the change, not the world)."""
-    from crkg.build.ontology import load_ontology
-    from crkg.build.studies import discover_studies, load_study
-    from crkg.build.validate import validate
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.studies import discover_studies, load_study
+    from crkg.pipeline.validate import validate
     from crkg.paths import STUDIES_DIR
 
     ontology = load_ontology()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from crkg.paths import REPO_ROOT
+from crkg.paths import study_sources_dir
 
-SHARED = REPO_ROOT.parent / "shared"
+FIRST_STUDY = "xu-chen-shanghai"
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Built:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Built:
     """The shipped data built (validated, reasoned) into a temporary store and dist/."""
-    from crkg.build.pipeline import build
+    from crkg.pipeline.build import build
 
     root = tmp_path_factory.mktemp("built")
     result = build(store_dir=root / "store", dist_dir=root / "dist", progress=lambda _m: None)
@@ -36,11 +36,9 @@ def built(tmp_path_factory) -> Built:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The read-only ``shared/`` folder beside the checkout (source study, facts, design)."""
-    if not SHARED.is_dir():
-        pytest.fail(f"{SHARED} is missing: the tests need the shared/ folder beside the checkout")
-    return SHARED
+def first_study_text() -> str:
+    """The first study's full text, carried in its own folder (``sources/study.zh.txt``)."""
+    return (study_sources_dir(FIRST_STUDY) / "study.zh.txt").read_text(encoding="utf-8")
 
 
 class Listener:

@@ -1,6 +1,6 @@
 """Prototype: the build's OWL 2 RL step as a few SPARQL rules run by Oxigraph.
 
-Why: ``crkg.build.reason.materialise`` runs owlrl's full OWL 2 RL closure in pure
+Why: ``crkg.pipeline.reason.materialise`` runs owlrl's full OWL 2 RL closure in pure
 Python over ontology + all data. The benchmark measured it as the step that keeps the
 build from scaling (tens of seconds at 1e4 triples, growing faster than linearly). The
 ontology is fixed and small; what the data needs from it is a handful of OWL 2 RL rules
@@ -74,10 +74,10 @@ def closure(ontology_nt: bytes, data_nt: bytes) -> tuple[ox.Store, int]:
 
 
 def materialise_rules(ontology, data):
-    """Same contract as crkg.build.reason.materialise (without its error checks)."""
+    """Same contract as crkg.pipeline.reason.materialise (without its error checks)."""
     from rdflib import Graph, Literal, URIRef, BNode
 
-    from crkg.build.reason import _is_noise
+    from crkg.pipeline.reason import _is_noise
 
     asserted = Graph()
     asserted += ontology
@@ -123,9 +123,9 @@ def _to_rdflib(term):
 def main(argv=None) -> int:
     from rdflib import Graph
 
-    from crkg.build.ontology import load_ontology
-    from crkg.build.reason import materialise
-    from crkg.build.studies import discover_studies, load_study
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.reason import materialise
+    from crkg.pipeline.studies import discover_studies, load_study
 
     argv = sys.argv[1:] if argv is None else argv
     data_dir = Path(argv[0])

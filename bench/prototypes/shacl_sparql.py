@@ -180,9 +180,9 @@ def pyshacl_set(report_graph) -> set[tuple[str, str, str]]:
 def main(argv=None) -> int:
     import pyshacl
 
-    from crkg.build.ontology import load_ontology
-    from crkg.build.studies import load_study
-    from crkg.build.validate import load_shapes, validate
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.studies import load_study
+    from crkg.pipeline.validate import load_shapes, validate
     from crkg.paths import STUDIES_DIR
 
     argv = sys.argv[1:] if argv is None else argv

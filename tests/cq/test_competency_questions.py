@@ -1,7 +1,7 @@
 """Competency questions (issue 3, item 4): every ``queries/cq/*.rq`` against the built graph.
 
 Each question's expected answer is written from a reading of the study
-(``shared/source/study.zh.txt``), not from running the query, in
+(``data/studies/xu-chen-shanghai/sources/study.zh.txt``), not from running the query, in
 ``tests/cq/expected/<name>.tsv`` in the normal form documented in
 ``queries/README.md``:
 

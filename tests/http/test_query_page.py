@@ -20,7 +20,7 @@ from crkg.web.app import create_app
 from crkg.web.query_page import load_examples
 
 FIXTURE_CQ = Path(__file__).resolve().parents[1] / "fixtures" / "ld" / "queries" / "cq"
-STATIC = Path(__file__).resolve().parents[2] / "service" / "web" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "service" / "crkg" / "web" / "static"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 

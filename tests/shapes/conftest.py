@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from crkg.build.validate import default_ontology, load_shapes
+from crkg.pipeline.validate import default_ontology, load_shapes
 
 
 @pytest.fixture(scope="session")

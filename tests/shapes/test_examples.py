@@ -19,7 +19,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from crkg.build.validate import validate
+from crkg.pipeline.validate import validate
 from crkg.namespaces import CRKGSH, bind_prefixes
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -59,7 +59,7 @@ def _expectations(path: Path, example: Graph) -> set[tuple]:
 
 def _expand_path(token: str, nm):
     """``-`` (no path), a CURIE, or a complex path in SPARQL syntax with CURIEs, e.g.
-    ``(crkg:a|crkg:b)``, as crkg.build.validate reports it (IRIs written ``<...>``)."""
+    ``(crkg:a|crkg:b)``, as crkg.pipeline.validate reports it (IRIs written ``<...>``)."""
     if token == "-":
         return None
     if not re.search(r"[|/^()*+?]", token):

@@ -9,7 +9,7 @@ from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from crkg.build.validate import validate
+from crkg.pipeline.validate import validate
 from crkg.namespaces import CRKG, CRKGSH
 
 #: Predicates that make a shape a constraint: every SHACL Core parameter, and sh:sparql.

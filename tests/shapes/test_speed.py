@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from crkg.build.validate import load_shapes, validate
+from crkg.pipeline.validate import load_shapes, validate
 from synthetic import synthetic_study
 
 BOUND_SECONDS = 1.5

@@ -16,9 +16,9 @@ import sys
 
 import pytest
 
-from crkg.build.ontology import load_ontology
-from crkg.build.studies import discover_studies, load_study
-from crkg.build.validate import validate
+from crkg.pipeline.ontology import load_ontology
+from crkg.pipeline.studies import discover_studies, load_study
+from crkg.pipeline.validate import validate
 from crkg.namespaces import CRKG
 from crkg.paths import REPO_ROOT
 

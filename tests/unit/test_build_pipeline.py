@@ -1,4 +1,4 @@
-"""crkg build (crkg.build.pipeline): named graphs, dist/ files, determinism, skipping.
+"""crkg build (crkg.pipeline.build): named graphs, dist/ files, determinism, skipping.
 
 Issue 3 item 3: "Deterministic (same sources, same bytes); ... an unchanged rebuild
 takes seconds."
@@ -12,7 +12,7 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from crkg.build.pipeline import build, graph_file_stem, is_up_to_date, manifest_path
+from crkg.pipeline.build import build, graph_file_stem, is_up_to_date, manifest_path
 from crkg.namespaces import CRKG, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, study_graph
 
 STUDY = "xu-chen-shanghai"

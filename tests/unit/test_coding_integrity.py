@@ -1,7 +1,7 @@
 """The coding of xu-chen-shanghai is complete and honest (issue 3, item 5).
 
-Everything expected is derived from the study text itself (../shared/source/study.zh.txt)
-and the verified facts (../shared/facts/works.tsv), never from a hand-written list: the
+Everything expected is derived from the study text itself (data/studies/xu-chen-shanghai/sources/study.zh.txt)
+and the verified facts (data/facts/works.tsv), never from a hand-written list: the
 section list from the text's headings, the reference slots from the [n] / [n-m] markers,
 the quotes from the interview quotation marks, the communities from the list in 一.
 """
@@ -16,12 +16,12 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from crkg.build.studies import load_study
+from crkg.pipeline.studies import load_study
 from crkg.namespaces import CRKG, ID, PRISM
-from crkg.paths import FACTS_DIR, REPO_ROOT, STUDIES_DIR
+from crkg.paths import FACTS_DIR, STUDIES_DIR, study_sources_dir
 
 STUDY_KEY = "xu-chen-shanghai"
-SOURCE = REPO_ROOT.parent / "shared" / "source" / "study.zh.txt"
+SOURCE = study_sources_dir(STUDY_KEY) / "study.zh.txt"
 WORKS = FACTS_DIR / "works.tsv"
 
 
@@ -366,8 +366,8 @@ def test_participation_modes_are_linked(g):
 
 
 def test_the_coding_conforms_to_the_shapes_and_uses_declared_terms():
-    from crkg.build.ontology import undeclared_crkg_terms
-    from crkg.build.validate import validate
+    from crkg.pipeline.ontology import undeclared_crkg_terms
+    from crkg.pipeline.validate import validate
 
     s = study()
     result = validate(s.graph)
@@ -380,8 +380,8 @@ def test_the_coding_is_consistent_with_the_ontology():
     the subject's class (crkg:respondsTo on the study once made the study a Case)."""
     from rdflib import Graph
 
-    from crkg.build.ontology import load_ontology
-    from crkg.build.reason import check_consistency
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.reason import check_consistency
 
     union = Graph()
     for triple in load_ontology():

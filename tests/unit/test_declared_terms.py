@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from crkg.build.ontology import load_ontology, undeclared_crkg_terms, undeclared_crkg_terms_in_text
-from crkg.build.studies import discover_studies, load_study
+from crkg.pipeline.ontology import load_ontology, undeclared_crkg_terms, undeclared_crkg_terms_in_text
+from crkg.pipeline.studies import discover_studies, load_study
 from crkg.paths import DATA_DIR, LINKS_DIR, QUERIES_DIR, SHAPES_DIR, STUDIES_DIR
 
 

@@ -1,6 +1,6 @@
 """The linksets in data/links/: only verified identifiers, every link sourced, VoID right.
 
-Identifiers come from ``shared/facts/identifiers.tsv`` (rows marked ``verified``); a link
+Identifiers come from ``data/facts/identifiers.tsv`` (rows marked ``verified``); a link
 to anything else, or a link without its source, fails here.
 """
 
@@ -14,7 +14,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS, VOID
 
 from crkg.namespaces import CRKG, ID, WD
-from crkg.paths import LINKS_DIR, ONTOLOGY_FILE
+from crkg.paths import FACTS_DIR, LINKS_DIR, ONTOLOGY_FILE
 
 LINK_FILES = sorted(LINKS_DIR.glob("*.ttl"))
 CODE_PROPERTIES = (CRKG.adminDivisionCode, CRKG.glideNumber, CRKG.hazardProfileCode)
@@ -32,10 +32,10 @@ def links() -> Graph:
 
 
 @pytest.fixture(scope="module")
-def verified(shared_dir) -> dict[str, set[str]]:
+def verified() -> dict[str, set[str]]:
     """identifier -> schemes, for rows marked verified."""
     out: dict[str, set[str]] = {}
-    with (shared_dir / "facts" / "identifiers.tsv").open(encoding="utf-8") as fh:
+    with (FACTS_DIR / "identifiers.tsv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             if row["status"] == "verified":
                 out.setdefault(row["identifier"], set()).add(row["scheme"])
@@ -149,8 +149,8 @@ def test_links_declare_nothing_and_use_only_declared_crkg_terms(links):
                 assert term in declared, f"{term} is used in data/links but not declared in the ontology"
 
 
-def test_hazard_types_are_the_ones_the_study_names(links, shared_dir):
-    study = (shared_dir / "source" / "study.zh.txt").read_text(encoding="utf-8").replace("\n", "")
+def test_hazard_types_are_the_ones_the_study_names(links, first_study_text):
+    study = first_study_text.replace("\n", "")
     for concept in links.subjects(RDF.type, CRKG.HazardType):
         zh = [l for l in links.objects(concept, RDFS_LABEL) if l.language == "zh"]
         assert zh and all(str(l) in study for l in zh), concept

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from crkg.build.ontology import load_ontology
+from crkg.pipeline.ontology import load_ontology
 from crkg.namespaces import CRKG
 from crkg.paths import SHAPES_DIR
 

@@ -7,7 +7,7 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from crkg.build.ontology import load_ontology
+from crkg.pipeline.ontology import load_ontology
 from crkg.errors import CrkgError
 
 PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
@@ -33,7 +33,7 @@ def onto() -> Graph:
 @pytest.fixture(scope="session")
 def hermit_report():
     """One HermiT (JVM) run for the ontology alone, strict about datatypes."""
-    from crkg.build.reason import check_consistency
+    from crkg.pipeline.reason import check_consistency
 
     return check_consistency(load_ontology(), ignore_unsupported_datatypes=False)
 

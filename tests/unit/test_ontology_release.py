@@ -13,7 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF
 
-from crkg.build.ontology import (
+from crkg.pipeline.ontology import (
     load_ontology,
     undeclared_crkg_terms,
     undeclared_crkg_terms_in_text,
@@ -26,7 +26,7 @@ from crkg.version import __version__
 
 _DIGESTS = """
 import hashlib, sys
-from crkg.build.ontology import write_release
+from crkg.pipeline.ontology import write_release
 for path in write_release(sys.argv[1]):
     print(path.name, hashlib.sha256(path.read_bytes()).hexdigest())
 """

@@ -9,13 +9,14 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from crkg.build.ontology import load_ontology, version_iri
+from crkg.pipeline.ontology import load_ontology, version_iri
 from crkg.namespaces import CRKG, ONTOLOGY_IRI, VANN, bind_prefixes, sparql_prologue
+from crkg.paths import VOCABULARY_FILE
 from crkg.version import __version__
 
 ONTOLOGY = URIRef(ONTOLOGY_IRI)
 
-# --- The contract, copied from VOCABULARY.md (kept explicit: a checkout may lack shared/) ---
+# --- The contract, copied from VOCABULARY.md (kept explicit, so a change to either is seen) ---
 
 VOCABULARY_CLASSES = """
 Study Case Community Subdistrict District City CommunityType HazardEvent Actor Intervention
@@ -204,9 +205,9 @@ def test_vocabulary_terms_found_by_sparql_with_both_labels(onto):
     assert all(str(r.en).strip() and str(r.zh).strip() for r in rows)
 
 
-def test_vocabulary_md_terms_are_all_declared(onto, shared_dir):
-    """Reads the contract itself (shared/design/VOCABULARY.md) and checks each crkg:Name."""
-    text = (shared_dir / "design" / "VOCABULARY.md").read_text(encoding="utf-8")
+def test_vocabulary_md_terms_are_all_declared(onto):
+    """Reads the contract itself (ontology/VOCABULARY.md) and checks each crkg:Name."""
+    text = VOCABULARY_FILE.read_text(encoding="utf-8")
     names = set(re.findall(r"`crkg:([A-Za-z]+)`", text))
     assert len(names) > 60, "VOCABULARY.md was read and its terms found"
     declared = {str(s) for s in onto.subjects(RDF.type, None)}
@@ -325,10 +326,10 @@ def test_prefixes_bound(onto):
 # --- fidelity to the source -------------------------------------------------------------------
 
 
-def test_chinese_definitions_and_conditions_quote_the_study_verbatim(onto, shared_dir):
+def test_chinese_definitions_and_conditions_quote_the_study_verbatim(onto, first_study_text):
     """@zh definitions and Table 1 conditions are quotations: each occurs in the study text
     (ignoring the PDF's line breaks)."""
-    study = (shared_dir / "source" / "study.zh.txt").read_text(encoding="utf-8")
+    study = first_study_text
     flat = re.sub(r"\s+", "", study)
     quoted = [
         (s, p, o)

@@ -8,8 +8,8 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 
-from crkg.build.ontology import load_ontology
-from crkg.build.reason import check_consistency, materialise
+from crkg.pipeline.ontology import load_ontology
+from crkg.pipeline.reason import check_consistency, materialise
 from crkg.errors import CrkgError, NonConformant
 from crkg.namespaces import CRKG, GEO, ID
 

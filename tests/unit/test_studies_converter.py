@@ -14,8 +14,8 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
-from crkg.build.bibtex import read_bibtex
-from crkg.build.studies import discover_studies, load_study
+from crkg.pipeline.bibtex import read_bibtex
+from crkg.pipeline.studies import discover_studies, load_study
 from crkg.errors import CrkgError
 from crkg.namespaces import CITO, CRKG, FABIO, ID, PRISM, study_graph
 from crkg.paths import DATA_DIR
@@ -382,7 +382,7 @@ def test_bibtex_misc_is_a_fabio_expression(tmp_path):
 
 
 def test_every_crkg_term_of_the_context_is_declared_in_the_ontology():
-    from crkg.build.ontology import undeclared_crkg_terms_in_text
+    from crkg.pipeline.ontology import undeclared_crkg_terms_in_text
 
     text = (DATA_DIR / "context.jsonld").read_text(encoding="utf-8")
     assert "crkg:performedBy" in text

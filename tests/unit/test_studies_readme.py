@@ -12,7 +12,7 @@ import shutil
 import pytest
 from rdflib import URIRef
 
-from crkg.build.studies import discover_studies, load_study
+from crkg.pipeline.studies import discover_studies, load_study
 from crkg.errors import CrkgError
 from crkg.namespaces import CRKG, ID
 from crkg.paths import DATA_DIR
@@ -41,7 +41,7 @@ def example(tmp_path):
 
 
 def test_readme_example_converts_and_conforms(example):
-    from crkg.build.validate import validate
+    from crkg.pipeline.validate import validate
 
     assert discover_studies(example.parent) == [example]
     study = load_study(example)

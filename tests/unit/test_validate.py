@@ -1,4 +1,4 @@
-"""crkg.build.validate: the result objects, the report, the ontology's role, the caches."""
+"""crkg.pipeline.validate: the result objects, the report, the ontology's role, the caches."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import SH
 
-from crkg.build.validate import ValidationResult, load_shapes, validate
+from crkg.pipeline.validate import ValidationResult, load_shapes, validate
 from crkg.namespaces import CRKG, CRKGSH
 
 PREFIXES = """\
@@ -109,7 +109,7 @@ def test_shapes_are_parsed_once_per_file_version(tmp_path):
 def test_the_remembering_shapes_graph_forgets_on_every_change():
     from rdflib import Literal
 
-    from crkg.build.validate import _MemoGraph
+    from crkg.pipeline.validate import _MemoGraph
 
     g = _MemoGraph()
     s, p = URIRef(EX + "s"), URIRef(EX + "p")
@@ -125,7 +125,7 @@ def test_the_remembering_shapes_graph_forgets_on_every_change():
 
 
 def test_a_sparql_constraint_is_parsed_once():
-    from crkg.build.validate import _prepared_query
+    from crkg.pipeline.validate import _prepared_query
 
     data = _graph(DUPLICATE_REFERENCES)
     validate(data)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from crkg.build.validate import load_rdf_files, load_shapes, validate
+from crkg.pipeline.validate import load_rdf_files, load_shapes, validate
 from crkg.errors import NonConformant
 
 

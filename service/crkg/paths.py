@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 #: The repository root: the folder holding pyproject.toml, ontology/, shapes/, data/.
-REPO_ROOT = Path(os.environ.get("CRKG_HOME", Path(__file__).resolve().parent.parent))
+REPO_ROOT = Path(os.environ.get("CRKG_HOME", Path(__file__).resolve().parents[2]))
 
 ONTOLOGY_DIR = REPO_ROOT / "ontology"
 ONTOLOGY_FILE = ONTOLOGY_DIR / "crkg.ttl"
@@ -19,7 +19,16 @@ DATA_DIR = REPO_ROOT / "data"
 STUDIES_DIR = DATA_DIR / "studies"
 LINKS_DIR = DATA_DIR / "links"
 QUERIES_DIR = REPO_ROOT / "queries"
-FACTS_DIR = REPO_ROOT.parent / "shared" / "facts"
+#: The public vocabulary contract (IRIs scholars' queries depend on).
+VOCABULARY_FILE = ONTOLOGY_DIR / "VOCABULARY.md"
+
+
+def study_sources_dir(key: str, studies_dir: Path = STUDIES_DIR) -> Path:
+    """A study's own source texts (transcripts, the paper): ``<studies>/<key>/sources/``."""
+    return studies_dir / key / "sources"
+
+
+FACTS_DIR = DATA_DIR / "facts"
 
 #: Default outputs; both are git-ignored and never written by tests.
 DEFAULT_STORE_DIR = REPO_ROOT / "var" / "store"

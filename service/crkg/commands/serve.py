@@ -1,7 +1,7 @@
 """``crkg serve``: the SPARQL endpoint and Linked Data pages, through gunicorn.
 
 Builds the store first if it is missing or older than its sources
-(``crkg.build.pipeline.ensure_built``), then serves it read-only with several gunicorn
+(``crkg.pipeline.build.ensure_built``), then serves it read-only with several gunicorn
 worker processes (threads inside each, so a slow query does not block its neighbours);
 each web worker opens the store with its own pool of query processes
 (``crkg.store.embedded``). Ctrl-C or SIGTERM stops gracefully. ``--backend URL`` serves a
@@ -101,7 +101,7 @@ def _preload() -> None:
 
 def _ensure_store(store_dir: Path) -> None:
     try:
-        from crkg.build.pipeline import ensure_built
+        from crkg.pipeline.build import ensure_built
     except ImportError as exc:  # the build is not installed with this checkout
         if not store_dir.is_dir():
             raise CrkgError(f"no store at {store_dir} and the build is unavailable ({exc})") from exc

@@ -1,4 +1,4 @@
-"""``crkg build``: see crkg.build.pipeline."""
+"""``crkg build``: see crkg.pipeline.build."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason):
     Exit codes: 0 built (or up to date); 1 a study does not conform to the shapes
     or the ontology is inconsistent; 2 error (unreadable or unparsable source).
     """
-    from crkg.build.pipeline import build
+    from crkg.pipeline.build import build
 
     build(data_dir=data_dir, store_dir=store_dir, dist_dir=None if no_dist else dist_dir,
           force=force, reason=not no_reason)

@@ -46,7 +46,7 @@ def _ontology_triples() -> list[ox.Triple]:
 
 def _ontology_document(triples: list, media_type: str) -> bytes:
     """The ontology in *media_type*; Turtle and RDF/XML in the release's own byte-stable
-    form (:mod:`crkg.build.ontology`: sorted, stable blank nodes, flat RDF/XML that the
+    form (:mod:`crkg.pipeline.ontology`: sorted, stable blank nodes, flat RDF/XML that the
     OWL API reads), so ``/ontology`` gives what ``dist/ontology/`` holds. Cached: the
     store is read-only while the service runs."""
     if media_type not in ("text/turtle", "application/rdf+xml"):
@@ -56,7 +56,7 @@ def _ontology_document(triples: list, media_type: str) -> bytes:
     if key not in cache:
         import rdflib
 
-        from crkg.build.ontology import serialize_rdfxml, serialize_turtle
+        from crkg.pipeline.ontology import serialize_rdfxml, serialize_turtle
 
         graph = rdflib.Graph()
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")

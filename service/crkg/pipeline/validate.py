@@ -415,10 +415,10 @@ def load_shapes(path: Path | str | None = None) -> Graph:
 
 
 def default_ontology() -> Graph | None:
-    """The ontology the data is validated with: ``crkg.build.ontology.load_ontology()``
+    """The ontology the data is validated with: ``crkg.pipeline.ontology.load_ontology()``
     where that exists, else ``ontology/crkg.ttl`` parsed as is, else None."""
     try:
-        from crkg.build.ontology import load_ontology
+        from crkg.pipeline.ontology import load_ontology
     except ImportError:
         load_ontology = None
     if load_ontology is not None:
@@ -445,7 +445,7 @@ def _parse_cached(path: str, mtime: int, memo: bool = False) -> Graph:
 
 @functools.lru_cache(maxsize=2)
 def _load_ontology_cached(mtime: int) -> Graph:
-    from crkg.build.ontology import load_ontology
+    from crkg.pipeline.ontology import load_ontology
 
     return load_ontology()
 

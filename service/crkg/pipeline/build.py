@@ -86,7 +86,7 @@ def link_files(links_dir: Path | None) -> list[Path]:
 
 def source_files(data_dir: Path = DATA_DIR) -> list[Path]:
     """Every file whose content decides the build's output, in a stable order."""
-    from crkg.build.studies import discover_studies
+    from crkg.pipeline.studies import discover_studies
 
     studies_dir, links_dir = resolve_data_dir(data_dir)
     files: list[Path] = [REPO_ROOT / "pyproject.toml"]
@@ -158,7 +158,7 @@ class _Steps:
 
 def rules_digest() -> str:
     """What decides whether a study conforms, besides the study: ontology, shapes, validator."""
-    from crkg.build import validate as validator
+    from crkg.pipeline import validate as validator
 
     digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
     files = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file()) + sorted(SHAPES_DIR.glob("*.ttl"))
@@ -184,7 +184,7 @@ def _validate_studies(studies, ontology, already_valid: dict[str, str], progress
     same ontology, shapes and validator, and whose graph is byte-for-byte the same, is
     not validated again, so adding a study costs the validation of that study alone.
     """
-    from crkg.build.validate import validate
+    from crkg.pipeline.validate import validate
 
     failures, digests = [], {}
     for study in studies:
@@ -248,7 +248,7 @@ def _write_dist(dist_dir: Path, dataset, graph_iris: list[str]) -> list[Path]:
 
     import pyoxigraph as ox
 
-    from crkg.build.ontology import write_release
+    from crkg.pipeline.ontology import write_release
 
     dist_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -314,8 +314,8 @@ def build(
     progress: Progress = _stderr,
 ) -> BuildResult:
     """Run the whole build; see the module docstring. Raises NonConformant or CrkgError."""
-    from crkg.build.ontology import load_ontology
-    from crkg.build.studies import discover_studies, load_study
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.studies import discover_studies, load_study
 
     store_dir, data_dir = Path(store_dir), Path(data_dir)
     dist_dir = Path(dist_dir) if dist_dir is not None else None
@@ -353,7 +353,7 @@ def build(
     if reason:
         from rdflib import Graph
 
-        from crkg.build.reason import check_consistency, materialise
+        from crkg.pipeline.reason import check_consistency, materialise
 
         data = Graph()
         for study in studies:

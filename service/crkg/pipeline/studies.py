@@ -16,7 +16,7 @@ cannot say (documented in ``data/README.md``):
   the context does not define, a value that names no item or codebook term, all raise
   :class:`~crkg.errors.CrkgError` naming the file, line and item key.
 
-BibTeX (``*.bib``) is converted by :mod:`crkg.build.bibtex`.
+BibTeX (``*.bib``) is converted by :mod:`crkg.pipeline.bibtex`.
 """
 
 from __future__ import annotations
@@ -367,7 +367,7 @@ class _Converter:
 
 def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
     """Convert one study folder (YAML-LD + BibTeX) into its graph; see the module docstring."""
-    from crkg.build.bibtex import bibtex_to_graph, read_bibtex
+    from crkg.pipeline.bibtex import bibtex_to_graph, read_bibtex
 
     folder = Path(folder)
     context_file = Path(context_file) if context_file else context_file_for(folder)
