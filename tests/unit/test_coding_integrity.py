@@ -375,6 +375,7 @@ def test_the_coding_conforms_to_the_shapes_and_uses_declared_terms():
     assert not undeclared_crkg_terms(s.graph)
 
 
+@pytest.mark.jvm
 def test_the_coding_is_consistent_with_the_ontology():
     """HermiT on ontology + coding: catches e.g. a property whose domain is disjoint with
     the subject's class (crkg:respondsTo on the study once made the study a Case)."""
