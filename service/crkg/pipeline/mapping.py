@@ -1,0 +1,107 @@
+"""A study's ``mapping.csv``: its codes aligned to the shared frame (data/README.md, "mapping.csv").
+
+Columns ``code,relation,concept`` (a header row, then one row per code; UTF-8, a
+byte-order mark as spreadsheets write it is accepted):
+
+* ``code``: the code's names from the top joined by `` > `` (``Support > Emotional``),
+  its key, its QDA identifier, or ``kind:key`` of an item of the study's own framework
+  (``mode:neighbour-help``);
+* ``relation``: ``exactMatch``, ``closeMatch``, ``broadMatch``, ``narrowMatch`` (the SKOS
+  mapping property from the code to the concept), ``type`` (the code names an
+  Intervention, an Actor type, a TargetGroup or a Mechanism), or empty (not yet mapped:
+  ignored, counted);
+* ``concept``: a crkg term's local name (``PsychologicalResilience``), a prefixed name
+  (``crkg:Response``) or a full IRI.
+
+This module reads and checks the file's form; :mod:`crkg.pipeline.studies` resolves the
+codes and concepts (it knows the study's codes) and writes the matches.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from crkg.errors import CrkgError
+
+COLUMNS = ("code", "relation", "concept")
+#: relation -> local name of the SKOS mapping property.
+SKOS_RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch")
+TYPE_RELATION = "type"
+RELATIONS = (*SKOS_RELATIONS, TYPE_RELATION)
+#: Separator of a code's names from the top of its codebook.
+PATH_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One row of a mapping.csv; ``line`` is its line in the file (the header is line 1)."""
+
+    code: str
+    relation: str
+    concept: str
+    line: int
+
+
+def nearest(name: str, known, n: int = 3) -> str:
+    """`` (did you mean `A`, `B`?)`` for the known names closest to *name*, or ``""``."""
+    close = difflib.get_close_matches(name, sorted(set(known)), n=n, cutoff=0.6)
+    if close and difflib.SequenceMatcher(None, name, close[0]).ratio() >= 0.9:
+        close = close[:1]  # a slip of one or two letters: name only the one meant
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        close = [lowered[k] for k in difflib.get_close_matches(name.lower(), sorted(lowered), n=n, cutoff=0.6)]
+    return " (did you mean " + ", ".join(f"`{c}`" for c in close) + "?)" if close else ""
+
+
+def read_mapping(path: Path, problems: list[str] | None = None) -> list[MappingRow]:
+    """The rows of *path* whose relation is set (empty relations are skipped).
+
+    Every problem of the file is reported at once, each naming the file and line: with
+    *problems* given they are appended to it, otherwise one :class:`CrkgError` lists them.
+    """
+    path = Path(path)
+    own: list[str] = []
+    rows: list[MappingRow] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CrkgError(f"{path}: cannot read the mapping: {exc}") from exc
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        own.append(f"{path}:1: the first row must be the header {','.join(COLUMNS)} (got {header!r})")
+    else:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != 3:
+                own.append(f"{path}:{line}: expected 3 cells (code,relation,concept), got {len(row)}; "
+                           "quote a cell that contains a comma")
+                continue
+            code, relation, concept = (cell.strip() for cell in row)
+            if not relation:
+                continue  # not yet mapped
+            if relation not in RELATIONS:
+                own.append(f"{path}:{line}: relation {relation!r} is not one of "
+                           f"{', '.join(RELATIONS)}{nearest(relation, RELATIONS)}")
+                continue
+            if not code or not concept:
+                own.append(f"{path}:{line}: a row with relation {relation!r} needs both a code and a concept")
+                continue
+            rows.append(MappingRow(code, relation, concept, line))
+    if own:
+        if problems is None:
+            raise CrkgError("\n".join(own))
+        problems.extend(own)
+    return rows
+
+
+def count_unmapped(path: Path) -> int:
+    """Rows with a code but no relation yet (reported, not an error)."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.reader(text.splitlines()[1:])
+    return sum(1 for row in reader if len(row) == 3 and row[0].strip() and not row[1].strip())
