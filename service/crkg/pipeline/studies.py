@@ -570,25 +570,28 @@ class _Converter:
 
     def verify_sections(self, graph: Graph) -> None:
         """A section or table locator names a section the study's text prints (issue 9)."""
-        if not self.texts:
-            self.warnings.append("section locators not verified: the study has no source text in its folder")
+        named = []  # (item, locator, part) for every section or table part of a locator
+        for item in self.items:
+            for value in graph.objects(URIRef(item.iri), CRKG.locator):
+                loc = parse_locator(str(value))
+                named += [(item, str(value), part) for part in ((loc.section, loc.table_or_figure) if loc else ())
+                          if part]
+        if not named:
             return
         printed: set[str] = set()
         for stored in self.texts.values():
             printed |= srcs.sections_of(stored.text)
         if not printed:
-            self.warnings.append("section locators not verified: no source text of the study prints "
-                                 "numbered section headings")
+            why = ("no source text of the study prints numbered section headings" if self.texts
+                   else "the study has no source text in its folder (`sources:` with `file:`)")
+            self.warnings.append(f"section locators not verified: {why}")
             return
         where = ", ".join(sorted(str(s.path.relative_to(self.folder.resolve())) for s in self.texts.values()))
-        for item in self.items:
-            for value in graph.objects(URIRef(item.iri), CRKG.locator):
-                loc = parse_locator(str(value))
-                for part in (loc.section, loc.table_or_figure) if loc else ():
-                    if part and part not in printed:
-                        self.problem(item, item.path, item.data.key_lines.get("locator", item.data.line),
-                                     f"locator {str(value)!r}: {part!r} is no section, table or figure "
-                                     f"printed in {where}{nearest(part, printed)}")
+        for item, value, part in named:
+            if part not in printed:
+                self.problem(item, item.path, item.data.key_lines.get("locator", item.data.line),
+                             f"locator {value!r}: {part!r} is no section, table or figure printed in "
+                             f"{where}{nearest(part, printed)}")
 
     def apply_mapping(self, graph: Graph, path: Path) -> list[tuple]:
         """mapping.csv → skos:*Match triples; returns the checked ``type`` rows."""
