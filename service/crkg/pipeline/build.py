@@ -335,6 +335,9 @@ def build(
     ontology = steps.run("ontology", load_ontology)
     studies = steps.run(f"convert {len(folders)} stud{'y' if len(folders) == 1 else 'ies'}",
                         lambda: [load_study(f) for f in folders])
+    for study in studies:  # checks skipped and why (a withheld text ...): said, never silent
+        for warning in study.warnings:
+            progress(f"  {study.key}: warning: {warning}")
     keys = [s.key for s in studies]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -47,12 +47,14 @@ class MappingRow:
 
 def nearest(name: str, known, n: int = 3) -> str:
     """`` (did you mean `A`, `B`?)`` for the known names closest to *name*, or ``""``."""
-    close = difflib.get_close_matches(name, sorted(set(known)), n=n, cutoff=0.6)
+    # Short names (表2, 三.4) differ from their neighbours by a larger share of characters.
+    cutoff = 0.6 if len(name) > 3 else 0.5
+    close = difflib.get_close_matches(name, sorted(set(known)), n=n, cutoff=cutoff)
     if close and difflib.SequenceMatcher(None, name, close[0]).ratio() >= 0.9:
         close = close[:1]  # a slip of one or two letters: name only the one meant
     if not close:
         lowered = {k.lower(): k for k in known}
-        close = [lowered[k] for k in difflib.get_close_matches(name.lower(), sorted(lowered), n=n, cutoff=0.6)]
+        close = [lowered[k] for k in difflib.get_close_matches(name.lower(), sorted(lowered), n=n, cutoff=cutoff)]
     return " (did you mean " + ", ".join(f"`{c}`" for c in close) + "?)" if close else ""
 
 
