@@ -234,3 +234,12 @@ def test_the_build_says_which_checks_it_skipped(tmp_path):
     build(data_dir=folder.parent.parent, store_dir=tmp_path / "store", dist_dir=None, reason=False,
           progress=lines.append)
     assert any(line.startswith("  riverside-flood: warning: source 'article'") for line in lines)
+
+
+def test_hermit_finds_the_example_studies_consistent_with_the_ontology(tmp_path):
+    """OWL 2 DL holds for the new terms in data: selectors, codes, own framework, locators."""
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.reason import check_consistency
+
+    data = load_study(EXAMPLE).graph + load_study(copy_study(tmp_path, HUNGARIAN)).graph
+    check_consistency(load_ontology() + data)  # raises NonConformant when inconsistent
