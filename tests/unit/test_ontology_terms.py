@@ -103,7 +103,7 @@ TABLE_1 = {
 
 ADDITION_CLASSES = "SourceDocument StudyCodebook Code".split()
 ADDITION_OBJECT_PROPERTIES = "codedAs hasSource".split()
-#: sha256 / importedFrom / color are FORMAT.md's fields; the rest is the structured locator.
+#: sha256 / importedFrom / color are fields of the study format (data/README.md); the rest is the structured locator.
 ADDITION_DATA_PROPERTIES = """
 sha256 importedFrom color locatorSection locatorTableOrFigure startPage endPage
 startParagraph endParagraph startLine endLine startTurn endTurn startSecond endSecond

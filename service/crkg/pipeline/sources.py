@@ -1,6 +1,6 @@
 """A study's source documents (``sources:``) and what the build verifies against them.
 
-FORMAT (data/README.md, "Source documents"): a source document's text is stored in the
+The format (data/README.md, "Source documents and anchored passages"): a source document's text is stored in the
 study folder (``file:``) as UTF-8 without a byte-order mark, with LF line ends - "the
 text as crkg stores it"; ``sha256:`` is the digest of exactly those bytes. Positions
 (``start``/``end`` of a passage, W3C Web Annotation ``oa:TextPositionSelector``) count
