@@ -243,3 +243,18 @@ def test_hermit_finds_the_example_studies_consistent_with_the_ontology(tmp_path)
 
     data = load_study(EXAMPLE).graph + load_study(copy_study(tmp_path, HUNGARIAN)).graph
     check_consistency(load_ontology() + data)  # raises NonConformant when inconsistent
+
+
+def test_a_build_reports_the_problems_of_every_study_at_once(tmp_path):
+    from crkg.pipeline.build import build
+
+    english = copy_study(tmp_path, EXAMPLE)
+    hungarian = copy_study(tmp_path, HUNGARIAN)
+    edit(english / "coding.yaml", "    start: 534\n", "    start: 535\n")
+    edit(hungarian / "coding.yaml", "performedBy: [actor:onkentesek]", "performedBy: [actor:onkentes]")
+    with pytest.raises(CrkgError) as info:
+        build(data_dir=english.parent.parent, store_dir=tmp_path / "store", dist_dir=None, reason=False,
+              progress=lambda _m: None)
+    message = str(info.value)
+    assert "study 'riverside-flood': 1 problem" in message and "study 'tisza-hu': 1 problem" in message
+    assert "did you mean `onkentesek`?" in message

@@ -772,3 +772,17 @@ def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
 
 def _work_key(iri) -> str:
     return str(iri)[len(str(ID["work/"])):] if str(iri).startswith(str(ID["work/"])) else ""
+
+
+def load_studies(folders) -> list[StudyGraph]:
+    """Convert every study folder; the problems of all of them in one CrkgError (issue 9:
+    a run reports everything wrong at once, not only the first study's problems)."""
+    studies, failures = [], []
+    for folder in folders:
+        try:
+            studies.append(load_study(folder))
+        except CrkgError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise CrkgError("\n\n".join(failures))
+    return studies
