@@ -258,3 +258,15 @@ def test_a_build_reports_the_problems_of_every_study_at_once(tmp_path):
     message = str(info.value)
     assert "study 'riverside-flood': 1 problem" in message and "study 'tisza-hu': 1 problem" in message
     assert "did you mean `onkentesek`?" in message
+
+
+def test_a_selector_that_breaks_a_shape_is_reported_at_its_passage(tmp_path):
+    folder = copy_study(tmp_path, EXAMPLE)
+    edit(folder / "coding.yaml", "    start: 654\n    end: 772\n", '    start: 654\n    end: "772x"\n')
+    study = load_study(folder)
+    result = validate(study.graph)
+    text = result.format(source_map=study.source_map)
+    line = line_of(folder / "coding.yaml", "start: 654")
+    assert [(v.path, v.component.split("#")[1]) for v in result.violations] == [
+        (URIRef(OA + "end"), "DatatypeConstraintComponent")]
+    assert f"coding.yaml:{line}: item 'a1-clean-up'" in text

@@ -764,6 +764,11 @@ def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
                         + "\n".join(conv.problems))
 
     source_map = {URIRef(i.iri): (i.path, i.key, i.data.line) for i in conv.items}
+    for i in conv.items:  # a selector's problems are the passage's: name its file and line
+        if i.section in ANCHORED_SECTIONS and "start" in i.data:
+            line = i.data.key_lines["start"]
+            for part in ("position", "quote"):
+                source_map[URIRef(f"{i.iri}#{part}")] = (i.path, i.key, line)
     for e in entries:
         source_map[URIRef(ID[f"work/{e.key}"])] = (e.path, e.key, e.line)
     return StudyGraph(conv.key, graph, study_graph(conv.key), source_map, sources,
