@@ -40,7 +40,7 @@ from crkg.paths import (
 from crkg.version import __version__
 
 #: Bump when the build's output for the same sources changes, so stale stores rebuild.
-PIPELINE_REVISION = "1"
+PIPELINE_REVISION = "2"  # 2: study language, selectors, structured locators, mapping.csv
 
 Progress = Callable[[str], None]
 
