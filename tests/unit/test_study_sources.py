@@ -270,3 +270,22 @@ def test_a_selector_that_breaks_a_shape_is_reported_at_its_passage(tmp_path):
     assert [(v.path, v.component.split("#")[1]) for v in result.violations] == [
         (URIRef(OA + "end"), "DatatypeConstraintComponent")]
     assert f"coding.yaml:{line}: item 'a1-clean-up'" in text
+
+
+def test_hazard_event_names_its_type_without_an_outside_identifier():
+    g = load_study(EXAMPLE).graph
+    flood = URIRef(ID["hazard-type/flood"])
+    assert (URIRef(ID["hazard-event/riverside-teaching-flood"]), CRKG.hazardType, flood) in g
+    assert (flood, RDF.type, CRKG.HazardType) in g
+
+
+def test_passage_in_a_withheld_source_keeps_its_selectors_unverified(tmp_path):
+    folder = copy_study(tmp_path, EXAMPLE)
+    edit(folder / "coding.yaml", "    source: source:interview-a1\n    start: 654\n",
+         "    source: source:article\n    start: 654\n")
+    study = load_study(folder)  # nothing to compare with: no error, and the warning says so
+    quote = URIRef(f"{ID['evidence/riverside-flood/a1-clean-up']}#quote")
+    assert study.graph.value(quote, URIRef(OA + "exact")) is not None
+    assert study.graph.value(quote, URIRef(OA + "prefix")) is None
+    assert any("source 'article'" in w for w in study.warnings)
+    assert validate(study.graph).conforms
