@@ -236,6 +236,7 @@ def test_the_build_says_which_checks_it_skipped(tmp_path):
     assert any(line.startswith("  riverside-flood: warning: source 'article'") for line in lines)
 
 
+@pytest.mark.jvm
 def test_hermit_finds_the_example_studies_consistent_with_the_ontology(tmp_path):
     """OWL 2 DL holds for the new terms in data: selectors, codes, own framework, locators."""
     from crkg.pipeline.ontology import load_ontology
@@ -289,3 +290,21 @@ def test_passage_in_a_withheld_source_keeps_its_selectors_unverified(tmp_path):
     assert study.graph.value(quote, URIRef(OA + "prefix")) is None
     assert any("source 'article'" in w for w in study.warnings)
     assert validate(study.graph).conforms
+
+
+def test_english_headings_are_sections_too(tmp_path):
+    from crkg.pipeline.sources import sections_of
+
+    text = "Title\n\n1. Introduction\nSome text.\n2.3 Methods\nTable 2 Households\n12 people came.\n"
+    assert {"1", "2.3", "Table 2"} <= sections_of(text)
+    folder = copy_study(tmp_path, EXAMPLE)
+    paper = folder / "sources" / "paper.en.txt"
+    paper.write_text(text, encoding="utf-8")
+    import hashlib
+
+    edit(folder / "study.yaml", "    sha256: 5bf0b2e0b3f6b6f0d0f8f1c9e5c1c2a6d6b1a61c5e0b6c4f3c4a0a3f5c6e2f10\n",
+         f"    file: sources/paper.en.txt\n    sha256: {hashlib.sha256(paper.read_bytes()).hexdigest()}\n")
+    edit(folder / "framework.yaml", "    locator: p. 8\n", "    locator: 2.4\n")
+    with pytest.raises(CrkgError, match=r"locator '2.4': '2.4' is no section, table or figure printed in "
+                                        r"sources/interview-a1.en.txt, sources/paper.en.txt \(did you mean `2.3`\?\)"):
+        load_study(folder)
