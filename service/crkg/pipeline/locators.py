@@ -30,6 +30,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from crkg.namespaces import CRKG
+
 _SECTION = r"(十?[一二三四五六七八九]|十|[1-9][0-9]*)(\.[1-9][0-9]*(\.\([1-9][0-9]*\))?)?"
 _TABLE = r"[表图][1-9][0-9]*|(Table|Figure|Fig\.) [1-9][0-9]*[a-z]?"
 _N = r"[1-9][0-9]*"
@@ -111,3 +116,21 @@ def parse_locator(text: str) -> Locator | None:
     if len(pieces) > 1 and "," not in pieces[0] and all(_part(p, loc) for p in pieces[1:]):
         return loc
     return None
+
+
+def structured_triples(subject: URIRef, locator: str) -> list[tuple]:
+    """The structured form of *locator* as triples about *subject* (none if unreadable)."""
+    loc = parse_locator(locator)
+    if loc is None:
+        return []
+    triples = []
+    if loc.section:
+        triples.append((subject, CRKG.locatorSection, Literal(loc.section)))
+    if loc.table_or_figure:
+        triples.append((subject, CRKG.locatorTableOrFigure, Literal(loc.table_or_figure)))
+    for unit, (first, last) in loc.ranges.items():
+        # seconds count from 0; pages, paragraphs, lines and turns from 1
+        dtype = XSD.nonNegativeInteger if unit == "Second" else XSD.positiveInteger
+        triples.append((subject, CRKG[f"start{unit}"], Literal(first, datatype=dtype)))
+        triples.append((subject, CRKG[f"end{unit}"], Literal(last, datatype=dtype)))
+    return triples

@@ -13,8 +13,9 @@ byte-order mark as spreadsheets write it is accepted):
 * ``concept``: a crkg term's local name (``PsychologicalResilience``), a prefixed name
   (``crkg:Response``) or a full IRI.
 
-This module reads and checks the file's form; :mod:`crkg.pipeline.studies` resolves the
-codes and concepts (it knows the study's codes) and writes the matches.
+:func:`read_mapping` reads and checks the file's form; :func:`resolve_mapping` resolves its
+codes (named by :mod:`crkg.pipeline.studies`, which knows the study's codes) and concepts
+(the crkg terms, read from the ontology) into the SKOS matches.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ from __future__ import annotations
 import csv
 import difflib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
 from crkg.errors import CrkgError
+from crkg.namespaces import CRKG
 
 COLUMNS = ("code", "relation", "concept")
 #: relation -> local name of the SKOS mapping property.
@@ -107,3 +113,78 @@ def count_unmapped(path: Path) -> int:
     text = Path(path).read_text(encoding="utf-8-sig")
     reader = csv.reader(text.splitlines()[1:])
     return sum(1 for row in reader if len(row) == 3 and row[0].strip() and not row[1].strip())
+
+
+
+def resolve_mapping(path: Path, codes: dict[str, str], context: dict, problems: list[str],
+                    warnings: list[str]) -> tuple[list[tuple], list[tuple]]:
+    """(SKOS match triples, checked ``type`` rows as (row, code IRI, concept IRI)).
+
+    *codes* maps every name the file may use for a code to its IRI; an unknown code,
+    concept or relation is appended to *problems* with the nearest names; the count of
+    codes not yet mapped to *warnings*.
+    """
+    rows = read_mapping(path, problems)
+    unmapped = count_unmapped(path)
+    if unmapped:
+        warnings.append(f"{path}: {unmapped} code(s) not yet mapped (empty relation)")
+    names = crkg_names()
+    triples, type_rows = [], []
+    for row in rows:
+        where = f"{path}:{row.line}"
+        code = codes.get(row.code)
+        if code is None:
+            problems.append(f"{where}: code {row.code!r} is no code of this study (give its names "
+                            f"from the top joined by {PATH_SEPARATOR.strip()!r}, its key or its "
+                            f"identifier){nearest(row.code, codes)}")
+        concept = _concept(row, where, names, context, problems)
+        if code is None or concept is None:
+            continue
+        if row.relation in SKOS_RELATIONS:
+            triples.append((URIRef(code), SKOS[row.relation], URIRef(concept)))
+        else:
+            type_rows.append((row, URIRef(code), URIRef(concept)))
+    return triples, type_rows
+
+
+def _concept(row: MappingRow, where: str, names: dict[str, set[str]], context: dict,
+             problems: list[str]) -> str | None:
+    """The IRI *row*'s concept names, or None after reporting why it is unknown."""
+    text = row.concept
+    allowed = names["type"] if row.relation == TYPE_RELATION else names["concept"]
+    what = ("an Intervention, Actor type, TargetGroup or Mechanism" if row.relation == TYPE_RELATION
+            else "a concept of the crkg codebook")
+    if text.startswith(("http://", "https://")):
+        local = text[len(str(CRKG)):] if text.startswith(str(CRKG)) else None
+        if local is not None and local not in allowed:
+            problems.append(f"{where}: concept {text!r} is not {what}{nearest(local, allowed)}")
+            return None
+        return text  # e.g. another study's code
+    prefix, sep, local = text.partition(":")
+    if not sep:
+        prefix, local = "crkg", text
+    if prefix == "crkg":
+        if local not in allowed:
+            problems.append(f"{where}: concept {text!r} is not {what}{nearest(local, allowed)}")
+            return None
+        return str(CRKG[local])
+    namespace = context.get(prefix)
+    if not isinstance(namespace, str):
+        problems.append(f"{where}: concept {text!r}: {prefix!r} is no prefix of data/context.jsonld")
+        return None
+    return namespace + local
+
+
+@lru_cache(maxsize=1)
+def crkg_names() -> dict[str, set[str]]:
+    """Local names a mapping may use: ``concept`` (the crkg codebook's concepts) and
+    ``type`` (Intervention, TargetGroup, Mechanism and its individuals, Actor and its
+    subclasses), read from the ontology so that they are never listed twice."""
+    from crkg.paths import ONTOLOGY_FILE
+
+    onto = Graph().parse(ONTOLOGY_FILE, format="turtle")
+    local = lambda iri: str(iri)[len(str(CRKG)):]  # noqa: E731
+    concepts = {local(s) for s in onto.subjects(RDF.type, SKOS.Concept) if str(s).startswith(str(CRKG))}
+    actors = {local(s) for s in onto.transitive_subjects(RDFS.subClassOf, CRKG.Actor)}
+    mechanisms = {local(s) for s in onto.subjects(RDF.type, CRKG.Mechanism)}
+    return {"concept": concepts, "type": {"Intervention", "TargetGroup", "Mechanism"} | actors | mechanisms}

@@ -37,17 +37,15 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
+from rdflib import Graph, URIRef
 
 from crkg.errors import CrkgError
 from crkg.namespaces import CRKG, ID, bind_prefixes, study_graph
-from crkg.pipeline.locators import parse_locator
-from crkg.pipeline.mapping import PATH_SEPARATOR, SKOS_RELATIONS, count_unmapped, nearest, read_mapping
+from crkg.pipeline.locators import parse_locator, structured_triples
+from crkg.pipeline.mapping import PATH_SEPARATOR, nearest, resolve_mapping
 from crkg.pipeline import sources as srcs
 
 #: File section → (IRI kind, class term, scoped by the study?, gets crkg:inStudy?).
@@ -225,11 +223,6 @@ class _Item:
     iri: str
     data: _Map
     path: Path
-
-
-#: Local names of the structured-locator properties per unit (crkg.pipeline.locators).
-_RANGE_PROPERTIES = {unit: (CRKG[f"start{unit}"], CRKG[f"end{unit}"])
-                     for unit in ("Page", "Paragraph", "Line", "Turn", "Second")}
 
 
 class _Converter:
@@ -549,24 +542,13 @@ class _Converter:
     # --- after conversion: locators and the mapping ------------------------
 
     def structure_locators(self, graph: Graph) -> None:
-        """Add the structured form of every single locator the grammar reads."""
+        """Add the structured form of every item's locator, where it has exactly one."""
         for item in self.items:
             subject = URIRef(item.iri)
             locators = list(graph.objects(subject, CRKG.locator))
-            if len(locators) != 1:
-                continue
-            loc = parse_locator(str(locators[0]))
-            if loc is None:
-                continue
-            if loc.section:
-                graph.add((subject, CRKG.locatorSection, Literal(loc.section)))
-            if loc.table_or_figure:
-                graph.add((subject, CRKG.locatorTableOrFigure, Literal(loc.table_or_figure)))
-            for unit, (first, last) in loc.ranges.items():
-                dtype = XSD.nonNegativeInteger if unit == "Second" else XSD.positiveInteger
-                start_p, end_p = _RANGE_PROPERTIES[unit]
-                graph.add((subject, start_p, Literal(first, datatype=dtype)))
-                graph.add((subject, end_p, Literal(last, datatype=dtype)))
+            if len(locators) == 1:
+                for triple in structured_triples(subject, str(locators[0])):
+                    graph.add(triple)
 
     def verify_sections(self, graph: Graph) -> None:
         """A section or table locator names a section the study's text prints (issue 9)."""
@@ -594,28 +576,11 @@ class _Converter:
                              f"{where}{nearest(part, printed)}")
 
     def apply_mapping(self, graph: Graph, path: Path) -> list[tuple]:
-        """mapping.csv → skos:*Match triples; returns the checked ``type`` rows."""
-        rows = read_mapping(path, self.problems)
-        unmapped = count_unmapped(path)
-        if unmapped:
-            self.warnings.append(f"{path}: {unmapped} code(s) not yet mapped (empty relation)")
-        by_name = self.code_names()
-        names = _crkg_names()
-        type_rows = []
-        for row in rows:
-            where = f"{path}:{row.line}"
-            code = by_name.get(row.code)
-            if code is None:
-                self.problems.append(f"{where}: code {row.code!r} is no code of this study (give its names "
-                                     f"from the top joined by {PATH_SEPARATOR.strip()!r}, its key or its "
-                                     f"identifier){nearest(row.code, by_name)}")
-            concept = self.concept(row, where, names)
-            if code is None or concept is None:
-                continue
-            if row.relation in SKOS_RELATIONS:
-                graph.add((URIRef(code), SKOS[row.relation], URIRef(concept)))
-            else:
-                type_rows.append((row, URIRef(code), URIRef(concept)))
+        """mapping.csv → skos:*Match triples in *graph*; returns the checked ``type`` rows."""
+        triples, type_rows = resolve_mapping(path, self.code_names(), self.context,
+                                             self.problems, self.warnings)
+        for triple in triples:
+            graph.add(triple)
         return type_rows
 
     def code_names(self) -> dict[str, str]:
@@ -643,47 +608,6 @@ class _Converter:
             above = self._paths(codes[parent_key], codes, seen | {item.key})
             return [a + PATH_SEPARATOR + o for a in above for o in own]
         return own
-
-    def concept(self, row, where: str, names: dict[str, set[str]]) -> str | None:
-        """The IRI *row*'s concept names, or None after reporting why it is unknown."""
-        text = row.concept
-        allowed = names["type"] if row.relation == "type" else names["concept"]
-        what = ("an Intervention, Actor type, TargetGroup or Mechanism" if row.relation == "type"
-                else "a concept of the crkg codebook")
-        if _ABSOLUTE_RE.match(text):
-            if text.startswith(str(CRKG)) and text[len(str(CRKG)):] not in allowed:
-                local = text[len(str(CRKG)):]
-                self.problems.append(f"{where}: concept {text!r} is not {what}{nearest(local, allowed)}")
-                return None
-            return text
-        prefix, sep, local = text.partition(":")
-        if not sep:
-            prefix, local = "crkg", text
-        if prefix == "crkg":
-            if local not in allowed:
-                self.problems.append(f"{where}: concept {text!r} is not {what}{nearest(local, allowed)}")
-                return None
-            return str(CRKG[local])
-        namespace = self.context.get(prefix)
-        if not isinstance(namespace, str):
-            self.problems.append(f"{where}: concept {text!r}: {prefix!r} is no prefix of data/context.jsonld")
-            return None
-        return namespace + local
-
-
-@lru_cache(maxsize=1)
-def _crkg_names() -> dict[str, set[str]]:
-    """Local names mapping.csv may use: ``concept`` (the crkg codebook's concepts) and
-    ``type`` (Intervention, TargetGroup, Mechanism and its individuals, Actor and its
-    subclasses), read from the ontology so that they are never listed twice."""
-    from crkg.paths import ONTOLOGY_FILE
-
-    onto = Graph().parse(ONTOLOGY_FILE, format="turtle")
-    local = lambda iri: str(iri)[len(str(CRKG)):]  # noqa: E731
-    concepts = {local(s) for s in onto.subjects(RDF.type, SKOS.Concept) if str(s).startswith(str(CRKG))}
-    actors = {local(s) for s in onto.transitive_subjects(RDFS.subClassOf, CRKG.Actor)}
-    mechanisms = {local(s) for s in onto.subjects(RDF.type, CRKG.Mechanism)}
-    return {"concept": concepts, "type": {"Intervention", "TargetGroup", "Mechanism"} | actors | mechanisms}
 
 
 def _plain(data: _Map, name: str):
