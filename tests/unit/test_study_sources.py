@@ -48,6 +48,13 @@ def line_of(path: Path, needle: str) -> int:
     return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
+def validated(folder: Path):
+    """(the validation result, its report naming files and lines) of the study in *folder*."""
+    study = load_study(folder)
+    result = validate(study.graph)
+    return result, result.format(source_map=study.source_map)
+
+
 def languages(graph) -> set[str]:
     return {o.language for o in graph.objects() if isinstance(o, Literal) and o.language}
 
@@ -218,9 +225,7 @@ def test_read_mapping_gives_rows_with_lines(tmp_path):
 def test_passage_not_in_the_studys_language_fails_validation(tmp_path):
     folder = copy_study(tmp_path, HUNGARIAN)
     edit(folder / "coding.yaml", 'text: {hu: "Az önkéntesek', 'text: {en: "Az önkéntesek')
-    study = load_study(folder)
-    result = validate(study.graph)
-    text = result.format(source_map=study.source_map)
+    result, text = validated(folder)
     assert not result.conforms
     assert re.search(r"coding.yaml:\d+: item 'K-homokzsak'", text)
     assert "no text in its study's language (hu)" in text and "`text: {hu: ...}`" in text
@@ -264,9 +269,7 @@ def test_a_build_reports_the_problems_of_every_study_at_once(tmp_path):
 def test_a_selector_that_breaks_a_shape_is_reported_at_its_passage(tmp_path):
     folder = copy_study(tmp_path, EXAMPLE)
     edit(folder / "coding.yaml", "    start: 654\n    end: 772\n", '    start: 654\n    end: "772x"\n')
-    study = load_study(folder)
-    result = validate(study.graph)
-    text = result.format(source_map=study.source_map)
+    result, text = validated(folder)
     line = line_of(folder / "coding.yaml", "start: 654")
     assert [(v.path, v.component.split("#")[1]) for v in result.violations] == [
         (URIRef(OA + "end"), "DatatypeConstraintComponent")]
