@@ -21,7 +21,7 @@ import importlib
 from flask import Flask
 
 from crkg.web import errors
-from crkg.web.config import Config
+from crkg.config import Config
 
 #: Each concern is one blueprint: "module:attribute". The app is a thin wrapper.
 BLUEPRINTS = (
@@ -42,16 +42,9 @@ def open_store(config: Config):
         from crkg.store.remote import RemoteStore
 
         return RemoteStore(config.BACKEND, config=config)
-    from crkg.namespaces import PREFIXES
     from crkg.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(
-        config.STORE_DIR,
-        workers=config.QUERY_WORKERS,
-        service_allowlist=config.SERVICE_ALLOWLIST,
-        memory_mb=config.WORKER_MEMORY_MB or None,
-        prefixes={prefix: str(ns) for prefix, ns in PREFIXES.items()},
-    )
+    return EmbeddedStore.from_config(config)
 
 
 def create_app(config: Config | None = None, store=None) -> Flask:

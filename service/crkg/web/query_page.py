@@ -21,6 +21,8 @@ from flask import Blueprint, Response, current_app, render_template, request
 from crkg import paths
 from crkg.namespaces import BASE_IRI, CRKG, ONTOLOGY_IRI, PREFIXES
 from crkg.version import __version__
+from crkg.web.languages import UI, reader_lang
+from crkg.web.urls import endpoint_url, link_base
 
 bp = Blueprint("query_page", __name__)
 
@@ -99,20 +101,16 @@ def _start_query() -> str:
 def render_query_page(status: int = 200) -> Response:
     """The query page as a complete response (HTML, with its Content-Security-Policy)."""
     examples = load_examples(cq_dir())
-    public = current_app.config.get("PUBLIC_BASE_URL")
-    page_base = (public.rstrip("/") if public else request.script_root) + "/"
     config = {
         "endpoint": request.script_root + "/sparql",
         # for links in the result table: crkg IRIs open their pages on this deployment
-        "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": page_base},
+        "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": link_base()},
         "startQuery": _start_query(),
         "examples": [
             {"name": e.name, "title": e.title, "description": e.description, "query": e.query}
             for e in examples
         ],
     }
-    from crkg.web.ld_common import reader_lang
-
     lang = reader_lang()
     html = render_template(
         "query.html",
@@ -122,7 +120,7 @@ def render_query_page(status: int = 200) -> Response:
         lang_links=None,
         examples=examples,
         config=config,
-        endpoint_display=(public.rstrip("/") if public else request.url_root.rstrip("/")) + "/sparql",
+        endpoint_display=endpoint_url(),
     )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -132,8 +130,6 @@ def render_query_page(status: int = 200) -> Response:
 
 def _ui(lang: str) -> dict:
     # The navigation words are shared with the Linked Data pages.
-    from crkg.web.ld_common import UI
-
     words = dict(UI[lang])
     if lang == "zh":
         words.update(
