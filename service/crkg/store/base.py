@@ -97,5 +97,11 @@ class Store(ABC):
     def load(self, graphs: Iterable[tuple[str, bytes, str]]) -> None:
         """Replace each named graph: (graph IRI, serialised data, media type)."""
 
+    def release_file(self, name: str) -> bytes | None:
+        """A file of the ontology release ``crkg build`` wrote for this store
+        (``crkg.paths.RELEASE_*``), or None when there is none (a remote back end, a store
+        loaded by hand)."""
+        return None
+
     def close(self) -> None:  # pragma: no cover - default has nothing to release
         """Release processes, files or connections."""

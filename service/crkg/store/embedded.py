@@ -60,6 +60,7 @@ from crkg import formats
 from crkg.config import Config
 from crkg.errors import CrkgError
 from crkg.namespaces import PREFIX_IRIS
+from crkg.paths import RELEASE_DIR_NAME, store_release_dir
 from crkg.store import guard, query_worker
 from crkg.store.base import (
     BackendUnavailable,
@@ -294,6 +295,14 @@ class EmbeddedStore(Store):
         write_store(self.path, kept + replaced)
         self._graphs = None
         self._generation_checked = float("-inf")  # workers move to the new store at once
+
+    def release_file(self, name: str) -> bytes | None:
+        """``<store>.release/ontology/<name>``, written by ``crkg build`` beside the store."""
+        path = store_release_dir(self.path) / RELEASE_DIR_NAME / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
 
     def close(self) -> None:
         self._closed = True

@@ -4,15 +4,23 @@
                             be dereferenced one by one, so the HTML lists every term with
                             an anchor, and ``/ontology/{Term}`` is a page per term
                             (:mod:`crkg.web.resource_pages`)
+
+As Turtle or RDF/XML, ``/ontology`` answers the release files ``crkg build`` wrote beside
+the store (``Store.release_file``), byte for byte what ``dist/ontology/`` holds; only
+without them (a remote back end, a store loaded by hand) is the document written from
+the store's ontology graph, by the release's own serialisers.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from crkg.formats import HTML, by_media_type
+from crkg.formats import HTML, by_extension, by_media_type
 from crkg.namespaces import CRKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI, OWL, RDFS, SKOS
+from crkg.paths import RELEASE_RDFXML, RELEASE_TURTLE
 from crkg.web.languages import reader_lang
 from crkg.web.page_queries import construct, current_store
 from crkg.web.pages import choose, render, serialise, vary
@@ -35,12 +43,26 @@ def _ontology_triples() -> list[ox.Triple]:
     return construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}")
 
 
+#: Media type -> the release file ``crkg build`` wrote in it (beside the store, the same
+#: bytes as ``dist/ontology/``); the media type is the file extension's (``crkg.formats``).
+RELEASE_FILES = {by_extension(Path(name).suffix).media_type: name
+                 for name in (RELEASE_TURTLE, RELEASE_RDFXML)}
+
+
+def _release_document(media_type: str) -> bytes | None:
+    """The build's own release file in *media_type*, if the store has one."""
+    name = RELEASE_FILES.get(media_type)
+    return current_store().release_file(name) if name else None
+
+
 def _ontology_document(triples: list, media_type: str) -> bytes:
-    """The ontology in *media_type*; Turtle and RDF/XML in the release's own byte-stable
-    form (:mod:`crkg.pipeline.ontology`: sorted, stable blank nodes, flat RDF/XML that the
-    OWL API reads), so ``/ontology`` gives what ``dist/ontology/`` holds. Cached: the
-    store is read-only while the service runs."""
-    if media_type not in ("text/turtle", "application/rdf+xml"):
+    """The ontology in *media_type*, written from the store's ontology graph.
+
+    Used when the store has no release files (a remote back end, a store loaded by hand):
+    Turtle and RDF/XML then in the release's own byte-stable form
+    (:mod:`crkg.pipeline.ontology`: sorted, stable blank nodes, flat RDF/XML that the OWL
+    API reads). Cached: the store is read-only while the service runs."""
+    if media_type not in RELEASE_FILES:
         return serialise(triples, media_type, first=ONTOLOGY_IRI)
     cache = current_app.extensions.setdefault("crkg.ld_cache", {})
     key = ("ontology", id(current_store()), media_type)
@@ -61,19 +83,24 @@ def ontology():
     """The ontology document: Turtle or RDF/XML (Protégé "open from URL"), or HTML docs."""
     offered = [HTML, "text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json"]
     media = choose(offered)
+    release = _release_document(media)
+    if release is not None:
+        return _document_response(release, media)
     triples = _ontology_triples()
     if not triples:
         abort(404, description=f"The store holds no ontology (graph <{ONTOLOGY_GRAPH}> is empty).")
     if media != HTML:
-        response = Response(_ontology_document(triples, media), mimetype=media)
-        response.headers["Content-Location"] = url_for(
-            "ontology_doc.ontology", format=by_media_type(media).name
-        )
-        return response
+        return _document_response(_ontology_document(triples, media), media)
     lang = reader_lang()
     return render(
         "ontology.html", lang, doc=ontology_view(triples, lang), alternates=alternates(request.path)
     )
+
+
+def _document_response(body: bytes, media: str) -> Response:
+    response = Response(body, mimetype=media)
+    response.headers["Content-Location"] = url_for("ontology_doc.ontology", format=by_media_type(media).name)
+    return response
 
 
 def ontology_view(triples: list, lang: str) -> dict:
