@@ -101,7 +101,8 @@ class Config:
         for f in fields(cls):
             if f.name in overrides:
                 continue
-            default = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+            factory = f.default_factory
+            default = factory() if f.default is MISSING and callable(factory) else f.default
             cast = str if default is None else type(default)
             values[f.name] = _env(f.name, default, cast)
         values.update(overrides)

@@ -143,6 +143,15 @@ def by_media_type(media_type: str | None) -> Format | None:
     return _BY_MEDIA.get(ALIASES.get(token, token))
 
 
+def get(media_type: str) -> Format:
+    """The format of a media type crkg offers (one from these tables); ``KeyError`` for
+    another. For media types that were negotiated already, so cannot be unknown."""
+    found = by_media_type(media_type)
+    if found is None:
+        raise KeyError(media_type)
+    return found
+
+
 def canonical(token: str, formats: tuple[Format, ...] = ALL_FORMATS) -> str:
     """The media type a ``format=`` value or ``Accept`` range names among *formats*: a short
     name, an alias or a media type. A token naming nothing known comes back as given."""

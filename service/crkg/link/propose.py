@@ -111,6 +111,8 @@ def _local_select(local, sparql: str) -> list[dict]:
     else:
         response = local.query(sparql, media_type=SPARQL_JSON, timeout=Config.EXPORT_TIMEOUT)
         solutions = ox.parse_query_results(response.body, format=ox.QueryResultsFormat.JSON)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise CrkgError("the local store answered a SELECT with something else")
     names = [v.value for v in solutions.variables]
     return [{n: s[n] for n in names} for s in solutions]
 

@@ -122,8 +122,9 @@ class GraphWriter:
         raise_for_status(result, self.update_url, query=False)
 
     def _put(self, iri: str, triples: Sequence) -> None:
-        separator = "&" if "?" in self.graph_store_url else "?"
-        url = f"{self.graph_store_url}{separator}{urllib.parse.urlencode({'graph': iri})}"
+        base = self.graph_store_url or ""
+        separator = "&" if "?" in base else "?"
+        url = f"{base}{separator}{urllib.parse.urlencode({'graph': iri})}"
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
         result = self._http.request(
             "PUT", url, data=body, timeout=self.timeout, what="graph store",

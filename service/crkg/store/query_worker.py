@@ -100,18 +100,17 @@ def _run_query(store, request: dict) -> tuple:
         return ("ok", body, media_type, form, truncated)
     # CONSTRUCT or DESCRIBE (pyoxigraph does not say which; the caller knows from the text)
     form = request.get("form") if request.get("form") in ("construct", "describe") else "construct"
-    media_type = request["graph_format"]
-    fmt = ox.RdfFormat.from_media_type(media_type)
+    graph_type = request["graph_format"]
+    rdf_fmt = ox.RdfFormat.from_media_type(graph_type)
     # always through N-Triples, capped or not: so Turtle and RDF/XML get the prefixes
     nt, truncated = _capped(result, ox.RdfFormat.N_TRIPLES, float("inf") if max_rows is None else max_rows)
-    if fmt == ox.RdfFormat.N_TRIPLES:
-        body = nt
-    else:
-        # only the prefixes the graph uses, in a stable order (a substring test each)
-        used = {p: ns for p, ns in sorted((request.get("prefixes") or {}).items())
-                if f"<{ns}".encode() in nt}
-        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt, prefixes=used or None)
-    return ("ok", body, media_type, form, truncated)
+    if rdf_fmt == ox.RdfFormat.N_TRIPLES:
+        return ("ok", nt, graph_type, form, truncated)
+    # only the prefixes the graph uses, in a stable order (a substring test each)
+    used = {p: ns for p, ns in sorted((request.get("prefixes") or {}).items())
+            if f"<{ns}".encode() in nt}
+    graph = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=rdf_fmt, prefixes=used or None)
+    return ("ok", graph, graph_type, form, truncated)
 
 
 def _capped(result, line_format, limit) -> tuple[bytes, bool]:

@@ -185,9 +185,10 @@ class RemoteStore(Store):
         except (SyntaxError, ValueError) as exc:
             raise BackendUnavailable(f"the back end sent unreadable results: {exc}") from exc
         if isinstance(parsed, ox.QueryBoolean):
-            return QueryResponse(parsed.serialize(format=fmt), media_type, form)
+            return QueryResponse(parsed.serialize(format=fmt) or b"", media_type, form)
         variables = [v.value for v in parsed.variables]
-        rows, truncated = [], False
+        rows: list[ox.QuerySolution] = []
+        truncated = False
         for solution in parsed:
             if max_rows is not None and len(rows) >= max_rows:
                 truncated = True

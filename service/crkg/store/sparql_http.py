@@ -144,9 +144,12 @@ class HttpClient:
         """The solutions of a SELECT (asked as SPARQL XML results, which every engine writes)."""
         result = self.query(url, sparql, accept=SPARQL_XML, timeout=timeout, what=what)
         try:
-            return list(ox.parse_query_results(result.body, format=ox.QueryResultsFormat.XML))
+            parsed = ox.parse_query_results(result.body, format=ox.QueryResultsFormat.XML)
         except (SyntaxError, ValueError) as exc:
             raise BackendUnavailable(f"the {what} {url} sent unreadable results: {exc}") from exc
+        if not isinstance(parsed, ox.QuerySolutions):
+            raise BackendUnavailable(f"the {what} {url} answered a SELECT with a boolean")
+        return list(parsed)
 
     def update(self, url: str, update: str, *, timeout: float, what: str = "update endpoint") -> None:
         """POST a SPARQL 1.1 Update (Protocol §2.2.1, form-encoded)."""

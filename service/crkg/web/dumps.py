@@ -10,7 +10,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, url_for
 
-from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS, HTML, RDF_FORMATS, by_media_type, media_types
+from crkg import formats
+from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS, HTML, RDF_FORMATS, media_types
 from crkg.namespaces import GRAPH
 from crkg.web.languages import reader_lang
 from crkg.web.page_queries import current_store, graph_counts, graph_names, iri_ref, query_timeout
@@ -45,7 +46,7 @@ def _as_quads(ntriples: bytes, graph_iri: str) -> bytes:
 
 
 def _dump_response(graph_names: list[str], media_type: str, filename: str | None) -> Response:
-    fmt = by_media_type(media_type)
+    fmt = formats.get(media_type)
     if media_type in RDF_MEDIA:
         (name,) = graph_names
         body = _graph_body(str(GRAPH) + name, media_type)

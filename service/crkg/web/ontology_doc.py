@@ -14,11 +14,13 @@ the store's ontology graph, by the release's own serialisers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from crkg.formats import HTML, by_extension, by_media_type
+from crkg import formats
+from crkg.formats import HTML, by_extension
 from crkg.namespaces import CRKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI, OWL, RDFS, SKOS
 from crkg.paths import RELEASE_RDFXML, RELEASE_TURTLE
 from crkg.web.languages import reader_lang
@@ -45,8 +47,8 @@ def _ontology_triples() -> list[ox.Triple]:
 
 #: Media type -> the release file ``crkg build`` wrote in it (beside the store, the same
 #: bytes as ``dist/ontology/``); the media type is the file extension's (``crkg.formats``).
-RELEASE_FILES = {by_extension(Path(name).suffix).media_type: name
-                 for name in (RELEASE_TURTLE, RELEASE_RDFXML)}
+RELEASE_FILES = {fmt.media_type: name for name in (RELEASE_TURTLE, RELEASE_RDFXML)
+                 if (fmt := by_extension(Path(name).suffix)) is not None}
 
 
 def _release_document(media_type: str) -> bytes | None:
@@ -99,7 +101,7 @@ def ontology():
 
 def _document_response(body: bytes, media: str) -> Response:
     response = Response(body, mimetype=media)
-    response.headers["Content-Location"] = url_for("ontology_doc.ontology", format=by_media_type(media).name)
+    response.headers["Content-Location"] = url_for("ontology_doc.ontology", format=formats.get(media).name)
     return response
 
 
@@ -153,7 +155,7 @@ def ontology_view(triples: list, lang: str) -> dict:
                 "broader": related(str(SKOS.broader)),
             }
         )
-    header = {
+    header: dict[str, Any] = {
         "iri": ONTOLOGY_IRI,
         "title": index.label(ONTOLOGY_IRI) if index.out.get(ONTOLOGY_IRI) else "crkg ontology",
         "labels": sorted(

@@ -95,7 +95,7 @@ def serialise(triples, media_type: str, first: str | None = None) -> bytes:
     if fmt is None or fmt.kind == RESULTS:
         raise ValueError(f"{media_type} is not an RDF format")
     triples = sorted_triples(triples, first)
-    return ox.serialize(triples, format=fmt.oxigraph, prefixes=used_prefixes(triples))
+    return ox.serialize(triples, format=fmt.oxigraph, prefixes=used_prefixes(triples)) or b""
 
 
 def rdf_response(triples, media_type: str, first: str | None = None) -> Response:

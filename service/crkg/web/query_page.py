@@ -68,7 +68,7 @@ def load_examples(folder: Path) -> list[Example]:
     examples = []
     for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
         text = path.read_text(encoding="utf-8")
-        headers = {}
+        headers: dict[str, str] = {}
         for line in text.splitlines():
             match = _HEADER.match(line)
             if not match:

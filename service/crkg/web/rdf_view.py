@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -109,7 +110,7 @@ class Index:
         return text
 
 
-def term_view(term, index: Index, inferred: bool = False) -> dict:
+def term_view(term, index: Index, inferred: bool = False) -> dict[str, Any]:
     if isinstance(term, ox.NamedNode):
         return {
             "kind": "iri",
@@ -171,5 +172,5 @@ def property_view(predicate: str, index: Index) -> dict:
     }
 
 
-def sort_key(view: dict):
+def sort_key(view: dict[str, Any]) -> str:
     return (view.get("text") or "").lower()

@@ -284,5 +284,5 @@ def service_description(media_type: str) -> bytes:
     triples = ox.parse(turtle, format=ox.RdfFormat.TURTLE)
     prefixes = {"sd": str(SD), "formats": str(FORMATS)}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
-        return ox.serialize(triples, format=fmt, prefixes=prefixes)
-    return ox.serialize(triples, format=fmt)
+        return ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
+    return ox.serialize(triples, format=fmt) or b""

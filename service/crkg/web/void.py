@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, request
 
-from crkg.formats import HTML, RDF_FORMATS, by_media_type, media_types
+from crkg.formats import DATASET_FORMATS, HTML, RDF_FORMATS, media_types
 from crkg.namespaces import (
     CRKG,
     CRKG_DATASET,
@@ -75,8 +75,7 @@ def void_triples() -> list[ox.Triple]:
         t(ds, N(VOID.sparqlEndpoint), N(base + "sparql")),
         t(ds, N(VOID.dataDump), N(base + f"data/{DATASET_DUMP}.nq")),
         t(ds, N(VOID.uriSpace), _lit(str(ID))),
-        t(ds, N(VOID.feature), N(by_media_type("application/n-quads").iri)),
-        t(ds, N(VOID.feature), N(by_media_type("application/trig").iri)),
+        *(t(ds, N(VOID.feature), N(f.iri)) for f in DATASET_FORMATS),
         t(ds, N(VOID.rootResource), N(ONTOLOGY_IRI)),
     ]
     counts = graph_counts()
@@ -120,7 +119,7 @@ def void_triples() -> list[ox.Triple]:
     )
     out += described
     for x in described:
-        if x.predicate.value == RDF_TYPE and x.object.value == str(VOID.Linkset):
+        if x.predicate.value == RDF_TYPE and x.object == N(VOID.Linkset):
             out.append(t(ds, N(VOID.subset), x.subject))
     return out
 
