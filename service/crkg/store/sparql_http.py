@@ -128,7 +128,6 @@ class HttpClient:
         except (ConnectionError, OSError) as exc:
             raise BackendUnavailable(f"cannot reach the {what} {url}: {exc}") from exc
 
-
     # -- SPARQL 1.1 Protocol ------------------------------------------------------------
 
     def query(self, url: str, sparql: str, *, accept: str, timeout: float,
@@ -150,13 +149,6 @@ class HttpClient:
         if not isinstance(parsed, ox.QuerySolutions):
             raise BackendUnavailable(f"the {what} {url} answered a SELECT with a boolean")
         return list(parsed)
-
-    def update(self, url: str, update: str, *, timeout: float, what: str = "update endpoint") -> None:
-        """POST a SPARQL 1.1 Update (Protocol §2.2.1, form-encoded)."""
-        data = urllib.parse.urlencode({"update": update}).encode("utf-8")
-        result = self.request("POST", url, data=data, timeout=timeout, what=what,
-                              headers={"Content-Type": FORM_URLENCODED})
-        raise_for_status(result, url, query=False)
 
 
 class _AnyUriPasswords(urllib.request.HTTPPasswordMgr):
