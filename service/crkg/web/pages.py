@@ -19,7 +19,6 @@ of RDF terms (:mod:`crkg.web.rdf_view`).
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -32,9 +31,6 @@ from crkg.web.conneg import negotiate
 from crkg.web.languages import LANGUAGES, UI
 from crkg.web.rdf_view import RDF_TYPE
 
-_PLAIN_JSON = re.compile(r"(?i)\bapplication/json(?![\w+.-])")
-
-
 def choose(offered: list[str]) -> str:
     """The media type to answer with: ``?format=`` first, then ``Accept``; 406 if none fits."""
     wanted = request.args.get("format")
@@ -43,13 +39,7 @@ def choose(offered: list[str]) -> str:
             return HTML
         abort(406, description=f"format={wanted} is not offered here; offered: {', '.join(offered)}")
     accept = request.headers.get("Accept")
-    if "application/ld+json" in offered:
-        # a client asking for plain JSON about a resource means JSON-LD here (the shared
-        # table maps application/json to SPARQL results, which these pages are not)
-        if accept:
-            accept = _PLAIN_JSON.sub("application/ld+json", accept)
-        if wanted and wanted.strip().lower() in {"json", "application/json"}:
-            wanted = "jsonld"
+    # plain JSON (Accept or format=) about a resource means JSON-LD: crkg.formats.GRAPH_ALIASES
     chosen = negotiate(offered, accept, wanted, formats=GRAPH_FORMATS)
     if chosen is None:
         asked = f"format={wanted}" if wanted else f"Accept: {request.headers.get('Accept')}"
