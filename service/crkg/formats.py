@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pyoxigraph
 
-from crkg.namespaces import FORMATS
+from crkg.namespaces import FORMATS, PREFIX_IRIS, RDF, XSD
 
 #: What a format can hold: SELECT/ASK results, one RDF graph, or a dataset (named graphs).
 RESULTS = "results"
@@ -191,3 +191,30 @@ def for_answer(media_type: str | None, kind: str) -> Format:
     if kind == RESULTS:
         return found if found is not None and found.kind == RESULTS else _BY_MEDIA[DEFAULT_RESULT]
     return found if found is not None and found.kind in (GRAPH, DATASET) else _BY_MEDIA[DEFAULT_GRAPH]
+
+
+#: Datatypes a plain or language-tagged literal has without writing them (RDF 1.1 §3.3).
+_IMPLICIT_DATATYPES = {str(XSD.string), str(RDF.langString)}
+
+
+def used_prefixes(items, prefixes: dict[str, str] | None = None) -> dict[str, str]:
+    """The bindings of *prefixes* (default: the project's) that some IRI of *items*
+    (pyoxigraph triples or quads) starts with: no unused declarations in the output."""
+    iris = set()
+    for item in items:
+        for term in (item.subject, item.predicate, item.object, getattr(item, "graph_name", None)):
+            if isinstance(term, pyoxigraph.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, pyoxigraph.Literal) and term.datatype.value not in _IMPLICIT_DATATYPES:
+                iris.add(term.datatype.value)
+    table = PREFIX_IRIS if prefixes is None else prefixes
+    return {p: ns for p, ns in table.items() if any(i.startswith(ns) for i in iris)}
+
+
+def serialize_rdf(items, fmt: Format, prefixes: dict[str, str] | None = None) -> bytes:
+    """*items* (triples, or quads for a dataset format) written in *fmt* by the engine,
+    with the prefixes they use (Turtle, TriG and RDF/XML declare them; the line formats
+    and JSON-LD have none). The query worker, which imports nothing of crkg, picks its
+    prefixes the same way from the N-Triples it has."""
+    items = list(items)
+    return pyoxigraph.serialize(items, format=fmt.oxigraph, prefixes=used_prefixes(items, prefixes)) or b""

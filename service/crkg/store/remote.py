@@ -31,7 +31,7 @@ import pyoxigraph as ox
 
 from crkg import formats
 from crkg.config import Config
-from crkg.namespaces import GRAPH, PREFIX_IRIS, XSD
+from crkg.namespaces import GRAPH, XSD
 from crkg.store import guard
 from crkg.store.base import (
     BackendUnavailable,
@@ -203,7 +203,7 @@ class RemoteStore(Store):
         known = formats.by_media_type(media_type)
         if known is None or known.kind == formats.RESULTS:
             raise QueryError(f"unsupported RDF media type {media_type}")
-        media_type, fmt = known.media_type, known.oxigraph
+        media_type = known.media_type
         in_fmt = ox.RdfFormat.from_media_type(result.media_type) or ox.RdfFormat.N_TRIPLES
         try:
             triples = [q.triple for q in ox.parse(result.body, format=in_fmt, without_named_graphs=True)]
@@ -212,10 +212,8 @@ class RemoteStore(Store):
         truncated = max_rows is not None and len(triples) > max_rows
         if truncated:
             triples = triples[:max_rows]
-        prefixes = PREFIX_IRIS if fmt in (
-            ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
-        return QueryResponse(body or b"", media_type, form, truncated)
+        # the prefixes the graph uses, as the embedded store's answer declares them
+        return QueryResponse(formats.serialize_rdf(triples, known), media_type, form, truncated)
 
 
 _BNODE_XML = re.compile(rb"<bnode>([^<]*)</bnode>")

@@ -11,11 +11,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, url_for
 
 from crkg import formats
-from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS, HTML, RDF_FORMATS, media_types
+from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS, HTML, RDF_FORMATS, media_types, serialize_rdf
 from crkg.namespaces import GRAPH
 from crkg.web.languages import reader_lang
 from crkg.web.page_queries import current_store, graph_counts, graph_names, iri_ref, query_timeout
-from crkg.web.pages import choose, render, used_prefixes, vary
+from crkg.web.pages import choose, render, vary
 from crkg.web.urls import page_url
 
 bp = Blueprint("dumps", __name__)
@@ -69,7 +69,7 @@ def _dump_response(graph_names: list[str], media_type: str, filename: str | None
             data = b"".join(nquads())
             quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
             response = Response(
-                ox.serialize(quads, format=fmt.oxigraph, prefixes=used_prefixes(quads)),
+                serialize_rdf(quads, fmt),
                 mimetype=media_type,
             )
     if filename:

@@ -24,8 +24,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Response, abort, render_template, request
 
-from crkg.formats import GRAPH_FORMATS, HTML, RESULTS, by_media_type
-from crkg.namespaces import PREFIX_IRIS
+from crkg.formats import GRAPH_FORMATS, HTML, RESULTS, by_media_type, serialize_rdf
 from crkg.version import __version__
 from crkg.web.conneg import negotiate
 from crkg.web.languages import LANGUAGES, UI
@@ -67,25 +66,12 @@ def sorted_triples(triples, first: str | None = None) -> list[ox.Triple]:
     return sorted(set(triples), key=key)
 
 
-def used_prefixes(triples) -> dict[str, str]:
-    """The project prefixes that some IRI of *triples* starts with (no unused declarations)."""
-    iris = set()
-    for t in triples:
-        for term in (t.subject, t.predicate, t.object):
-            if isinstance(term, ox.NamedNode):
-                iris.add(term.value)
-            elif isinstance(term, ox.Literal) and term.datatype is not None:
-                iris.add(term.datatype.value)
-    return {p: ns for p, ns in PREFIX_IRIS.items() if any(i.startswith(ns) for i in iris)}
-
-
 def serialise(triples, media_type: str, first: str | None = None) -> bytes:
     """*triples* in *media_type* (a graph format), sorted, with the prefixes they use."""
     fmt = by_media_type(media_type)
     if fmt is None or fmt.kind == RESULTS:
         raise ValueError(f"{media_type} is not an RDF format")
-    triples = sorted_triples(triples, first)
-    return ox.serialize(triples, format=fmt.oxigraph, prefixes=used_prefixes(triples)) or b""
+    return serialize_rdf(sorted_triples(triples, first), fmt)
 
 
 def rdf_response(triples, media_type: str, first: str | None = None) -> Response:
