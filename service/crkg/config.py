@@ -108,6 +108,14 @@ class Config:
         values.update(overrides)
         return cls(**values)
 
+    @classmethod
+    def for_command(cls, store_dir=None, **overrides) -> "Config":
+        """``from_env`` for a command with a ``--store DIR`` option: DIR, when given, is
+        ``STORE_DIR`` (else ``CRKG_STORE_DIR``, else the default)."""
+        if store_dir is not None:
+            overrides["STORE_DIR"] = str(store_dir)
+        return cls.from_env(**overrides)
+
     def as_flask(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 

@@ -59,7 +59,7 @@ def propose_command(endpoint, rule, lang, item_type, kind, uri_space, store_dir,
     from crkg.link import propose
 
     endpoint = endpoint or propose.WIKIDATA_SPARQL
-    config = Config.from_env(**({"STORE_DIR": str(store_dir)} if store_dir else {}))
+    config = Config.for_command(store_dir)
     timeout = config.LINK_TIMEOUT if timeout is None else timeout
     if data_files:
         local = propose.local_store_from_files(data_files)

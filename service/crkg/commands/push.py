@@ -41,7 +41,7 @@ def command(endpoint, update_endpoint, graph_store, user, password, store_dir, b
     from crkg.link.push import GraphWriter, graphs_of, push
     from crkg.store.embedded import EmbeddedStore
 
-    config = Config.from_env(**({"STORE_DIR": str(store_dir)} if store_dir else {}))
+    config = Config.for_command(store_dir)
     if not Path(config.STORE_DIR).exists():
         raise CrkgError(f"no built store at {config.STORE_DIR}: run `crkg build` first")
     if password and not user:

@@ -57,7 +57,7 @@ def run_query(query: str, *, store_dir: Path | None = None, fmt: str | None = No
     from crkg.store.base import QueryError
     from crkg.store.embedded import EmbeddedStore
 
-    config = Config.from_env(**({"STORE_DIR": str(store_dir)} if store_dir else {}))
+    config = Config.for_command(store_dir)
     with EmbeddedStore.from_config(config, workers=1) as store:
         try:
             info = store.inspect(query)  # the guard, once: the store trusts this verdict

@@ -36,6 +36,7 @@ from crkg import formats
 from crkg.config import Config
 from crkg.errors import CrkgError
 from crkg.namespaces import CRKG, CRKG_DATASET, DCTERMS, ID, OWL, RDFS, SKOS, VOID, WD, WDT, XSD
+from crkg.store.queries import escape_string
 from crkg.store.sparql_http import SPARQL_JSON, USER_AGENT, HttpClient
 
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
@@ -119,7 +120,7 @@ def _local_select(local, sparql: str) -> list[dict]:
 
 def _unlinked_filter(uri_space: str) -> str:
     return (f'FILTER NOT EXISTS {{ ?s <{SKOS_EXACT_MATCH}> ?m '
-            f'FILTER(STRSTARTS(STR(?m), "{_escape(uri_space)}")) }}')
+            f'FILTER(STRSTARTS(STR(?m), "{escape_string(uri_space)}")) }}')
 
 
 def _kind_pattern(kind: str | None) -> str:
@@ -146,7 +147,7 @@ def unlinked_by_label(local, uri_space: str, lang: str, kind: str | None = None)
     rows = _local_select(local, f"""
         SELECT ?s ?label WHERE {{
           ?s <{_RDFS_LABEL}> ?label . {_kind_pattern(kind)}
-          FILTER(LANG(?label) = "{_escape(lang)}" && STRSTARTS(STR(?s), "{ID}"))
+          FILTER(LANG(?label) = "{escape_string(lang)}" && STRSTARTS(STR(?s), "{ID}"))
           {_unlinked_filter(uri_space)}
         }} ORDER BY ?s ?label""")
     return [(r["s"].value, r["label"].value) for r in rows]
@@ -173,10 +174,6 @@ def remote_select(endpoint: str, sparql: str, *, timeout: float = Config.LINK_TI
     return doc["results"]["bindings"]
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def _codes(code: str) -> list[str]:
     """The forms of a division code Wikidata's P442 may hold: six digits, or twelve."""
     code = code.strip()
@@ -195,13 +192,13 @@ def propose_by_code(local, endpoint: str = WIKIDATA_SPARQL, *, uri_space: str = 
     run = ProposalRun([], rule="admin-code", endpoint=endpoint)
     if not todo:
         return run
-    values = " ".join(f'"{_escape(f)}"' for _s, code, _l in todo for f in _codes(code))
+    values = " ".join(f'"{escape_string(f)}"' for _s, code, _l in todo for f in _codes(code))
     sparql = f"""PREFIX wdt: <{WDT}>
 PREFIX rdfs: <{RDFS}>
 SELECT ?item ?code (SAMPLE(?l) AS ?label) WHERE {{
   VALUES ?code {{ {values} }}
   ?item wdt:P442 ?code .
-  OPTIONAL {{ ?item rdfs:label ?l FILTER(LANG(?l) = "{_escape(lang)}") }}
+  OPTIONAL {{ ?item rdfs:label ?l FILTER(LANG(?l) = "{escape_string(lang)}") }}
 }} GROUP BY ?item ?code ORDER BY ?item"""
     rows = remote_select(endpoint, sparql, timeout=timeout)
     for subject, code, label in todo:
@@ -238,7 +235,7 @@ def propose_by_label(local, endpoint: str = WIKIDATA_SPARQL, *, lang: str, uri_s
             str(WD[item_type]) if _QID.match(item_type) else None)
         if type_iri is None:
             raise CrkgError(f"--type must be an IRI or a Wikidata QID, not {item_type!r}")
-    values = " ".join(f'"{_escape(label)}"@{lang}' for _s, label in todo)
+    values = " ".join(f'"{escape_string(label)}"@{lang}' for _s, label in todo)
     type_pattern = f"?item <{WDT.P31}>/<{WDT.P279}>* <{type_iri}> ." if type_iri else ""
     sparql = f"""SELECT DISTINCT ?item ?label WHERE {{
   VALUES ?label {{ {values} }}

@@ -19,6 +19,7 @@ from crkg.errors import CrkgError
 from crkg.namespaces import GRAPH
 from crkg.store.base import Store
 from crkg.store.graph_writer import GraphWriter, Progress, batches
+from crkg.store.queries import graph_construct
 
 __all__ = ["GraphWriter", "PushReport", "batches", "graphs_of", "push"]
 
@@ -27,7 +28,7 @@ def graphs_of(store: Store, graphs: Sequence[str] | None = None) -> Iterator[tup
     """Each named graph of *store* with its triples (``pyoxigraph.Triple``), in IRI order."""
     for iri in sorted(graphs if graphs is not None else store.named_graphs()):
         response = store.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
+            graph_construct(f"<{iri}>"),
             media_type="application/n-triples", timeout=Config.EXPORT_TIMEOUT, max_rows=None)
         triples = [q.triple for q in ox.parse(response.body, format=ox.RdfFormat.N_TRIPLES)]
         yield iri, triples

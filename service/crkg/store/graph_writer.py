@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from crkg.config import Config
 from crkg.errors import CrkgError
+from crkg.store.queries import graph_size, graphs_under
 from crkg.store.sparql_http import FORM_URLENCODED, HttpClient, raise_for_status
 
 Progress = Callable[[str], None]
@@ -136,11 +137,8 @@ class GraphWriter:
         return self._http.select(self.query_url or self.update_url, sparql, timeout=self.timeout)
 
     def count(self, iri: str) -> int:
-        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+        rows = self._select(graph_size(f"<{iri}>"))
         return int(rows[0]["n"].value) if rows else 0
 
     def graphs(self, prefix: str) -> list[str]:
-        prefix = prefix.replace("\\", "\\\\").replace('"', '\\"')
-        rows = self._select('SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } '
-                            f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}')
-        return sorted(r["g"].value for r in rows)
+        return sorted(r["g"].value for r in self._select(graphs_under(prefix)))

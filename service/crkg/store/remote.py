@@ -40,6 +40,7 @@ from crkg.store.base import (
     QueryTimeout,
     Store,
 )
+from crkg.store.queries import graphs_under
 from crkg.store.sparql_http import SPARQL_XML, USER_AGENT, HttpClient
 
 _NTRIPLES = "application/n-triples"
@@ -132,9 +133,7 @@ class RemoteStore(Store):
             now = time.monotonic()
             if self._graphs and now - self._graphs[0] < self._graphs_ttl:
                 return list(self._graphs[1])
-        prefix = self.graph_prefix.replace("\\", "\\\\").replace('"', '\\"')
-        sparql = ('SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } '
-                  f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}')
+        sparql = graphs_under(self.graph_prefix)
         solutions = self._http.select(self.query_url, sparql, timeout=self.timeout, what="SPARQL back end")
         graphs = sorted(s["g"].value for s in solutions if s["g"] is not None)
         with self._lock:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, url_for
 from crkg import formats
 from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS, HTML, RDF_FORMATS, media_types, serialize_rdf
 from crkg.namespaces import GRAPH
+from crkg.store.queries import graph_construct
 from crkg.web.languages import reader_lang
 from crkg.web.page_queries import current_store, graph_counts, graph_names, iri_ref, query_timeout
 from crkg.web.pages import choose, render, vary
@@ -29,7 +30,7 @@ FORMAT_BY_EXTENSION = {f.extension: f for f in GRAPH_FORMATS}
 
 def _graph_body(graph_iri: str, media_type: str) -> bytes:
     """One named graph serialised by the engine itself (no per-triple Python work)."""
-    sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_ref(graph_iri)} {{ ?s ?p ?o }} }}"
+    sparql = graph_construct(iri_ref(graph_iri))
     return current_store().query(sparql, media_type=media_type, timeout=query_timeout(), max_rows=None).body
 
 
@@ -57,7 +58,7 @@ def _dump_response(graph_names: list[str], media_type: str, filename: str | None
 
         def nquads():
             for g in graphs:
-                sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"
+                sparql = graph_construct(f"<{g}>")
                 body = store.query(sparql, media_type="application/n-triples", timeout=timeout,
                                    max_rows=None).body
                 yield _as_quads(body, g)

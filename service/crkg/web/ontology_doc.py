@@ -23,6 +23,7 @@ from crkg import formats
 from crkg.formats import HTML, by_extension
 from crkg.namespaces import CRKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI, OWL, RDFS, SKOS
 from crkg.paths import RELEASE_RDFXML, RELEASE_TURTLE
+from crkg.store.queries import graph_construct
 from crkg.web.languages import reader_lang
 from crkg.web.page_queries import construct, current_store
 from crkg.web.pages import choose, render, serialise, vary
@@ -42,7 +43,7 @@ bp.after_request(vary)
 
 
 def _ontology_triples() -> list[ox.Triple]:
-    return construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}")
+    return construct(graph_construct(f"<{ONTOLOGY_GRAPH}>"))
 
 
 #: Media type -> the release file ``crkg build`` wrote in it (beside the store, the same
