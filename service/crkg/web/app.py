@@ -18,7 +18,7 @@ from __future__ import annotations
 import atexit
 import importlib
 
-from flask import Flask
+from flask import Flask, current_app
 
 from crkg.web import errors
 from crkg.config import Config
@@ -34,6 +34,17 @@ BLUEPRINTS = (
 )
 
 STORE_KEY = "crkg.store"
+CONFIG_KEY = "CRKG_CONFIG"
+
+
+def current_store():
+    """The store of the app handling the request (a ``crkg.store.base.Store``)."""
+    return current_app.extensions[STORE_KEY]
+
+
+def current_config() -> Config:
+    """The ``crkg.config.Config`` the app handling the request was made with."""
+    return current_app.config[CONFIG_KEY]
 
 
 def open_store(config: Config):
@@ -52,7 +63,7 @@ def create_app(config: Config | None = None, store=None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config.update(config.as_flask())
-    app.config["CRKG_CONFIG"] = config
+    app.config[CONFIG_KEY] = config
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_REQUEST_BYTES
     if store is None:
         store = open_store(config)

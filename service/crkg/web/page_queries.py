@@ -13,20 +13,19 @@ import json
 import re
 
 import pyoxigraph as ox
-from flask import abort, current_app
+from flask import abort
 
 from crkg.namespaces import GRAPH
+from crkg.web.app import current_config, current_store
+
+__all__ = ["construct", "current_store", "graph_counts", "graph_names", "iri_ref", "query_timeout", "select"]
 
 #: Characters an IRIREF may not contain (SPARQL 1.1 §19.8, [139]); a path with one is no IRI of ours.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
-def current_store():
-    return current_app.extensions["crkg.store"]
-
-
 def query_timeout() -> float:
-    return float(current_app.config["CRKG_CONFIG"].QUERY_TIMEOUT)
+    return float(current_config().QUERY_TIMEOUT)
 
 
 def construct(sparql: str) -> list[ox.Triple]:

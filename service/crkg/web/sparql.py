@@ -40,12 +40,13 @@ from __future__ import annotations
 import importlib
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from crkg.formats import GRAPH, RDF_FORMATS, RESULT_FORMATS, for_answer, media_types
 from crkg.namespaces import FORMATS, SD
 from crkg.store.base import UPDATE_REFUSED
 from crkg.store.sparql_http import FORM_URLENCODED
+from crkg.web.app import current_config, current_store
 from crkg.web.conneg import HTML, negotiate
 from crkg.web.urls import endpoint_url
 
@@ -61,12 +62,6 @@ METHODS = ["GET", "POST", "OPTIONS"]
 EXPOSED = "X-CRKG-Truncated, X-CRKG-Max-Rows, Content-Type, Content-Length"
 
 
-def _store():
-    return current_app.extensions["crkg.store"]
-
-
-def _config():
-    return current_app.config["CRKG_CONFIG"]
 
 
 # ----------------------------------------------------------------------- parameters
@@ -79,7 +74,7 @@ def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
     which would run a different query from the one sent.
     """
     parts = [p for p in raw.split(b"&") if p]
-    limit = _config().MAX_PARAMETERS
+    limit = current_config().MAX_PARAMETERS
     if len(parts) > limit:
         abort(400, description=f"the {where} has more than {limit} parameters")
     out = []
@@ -97,7 +92,7 @@ def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
 
 def _parameters() -> list[tuple[str, str]]:
     """Every protocol parameter of the request, as (name, value) in order."""
-    limit = _config().MAX_REQUEST_BYTES
+    limit = current_config().MAX_REQUEST_BYTES
     if len(request.query_string) > limit:
         abort(414, description=f"the URL is longer than {limit} bytes: send long queries by POST")
     params = _decode_pairs(request.query_string, "URL query string")
@@ -161,9 +156,9 @@ def endpoint():
         abort(400, description="the query is empty")
     default_graphs = _graph_iris(params, "default-graph-uri")
     named_graphs = _graph_iris(params, "named-graph-uri")
-    config = _config()
+    config = current_config()
     # The guard runs once, here, with the store's settings; the store trusts its verdict.
-    info = _store().inspect(query)  # raises 400 before anything runs
+    info = current_store().inspect(query)  # raises 400 before anything runs
     if info.form == "update":
         abort(403, description=UPDATE_REFUSED)
     offered = RDF_TYPES if info.form in ("construct", "describe") else RESULT_TYPES
@@ -172,7 +167,7 @@ def endpoint():
         asked = f"format={format_param}" if format_param else f"Accept: {request.headers.get('Accept')}"
         kind = "a graph" if offered is RDF_TYPES else "query results"
         abort(406, description=f"cannot answer {asked} for {kind}; offered: {', '.join(offered)}")
-    result = _store().query(
+    result = current_store().query(
         query,
         media_type=media_type,
         default_graph_uris=default_graphs,
@@ -267,7 +262,7 @@ def service_description(media_type: str) -> bytes:
 
     endpoint = endpoint_url()
     named = "".join(
-        f"  sd:namedGraph [ a sd:NamedGraph ; sd:name <{iri}> ] ;\n" for iri in _store().named_graphs()
+        f"  sd:namedGraph [ a sd:NamedGraph ; sd:name <{iri}> ] ;\n" for iri in current_store().named_graphs()
     )
     turtle = f"""@prefix sd: <{SD}> .
 <{endpoint}> a sd:Service ;

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from flask import current_app, request
+from flask import request
 
 from crkg.formats import RDF_FORMATS
 from crkg.namespaces import BASE_IRI, CRKG, CRKG_DATASET, GRAPH, ID, ONTOLOGY_IRI, VOID_DOCUMENT
+from crkg.web.app import current_config
 from crkg.web.languages import lang_suffix
 
 #: characters a path segment of ours keeps unescaped (RFC 3986 pchar, plus "/")
@@ -21,7 +22,7 @@ _PATH_SAFE = "/:@-._~!$&'()*+,;="
 
 
 def _public_base_url() -> str | None:
-    return current_app.config["CRKG_CONFIG"].PUBLIC_BASE_URL
+    return current_config().PUBLIC_BASE_URL
 
 
 def link_base() -> str:
