@@ -147,7 +147,9 @@ def test_a_verdict_under_other_settings_is_not_trusted(fixture_store, listener):
     another allow-list (or made up) does not let a SERVICE through."""
     query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
     with EmbeddedStore(fixture_store, workers=1) as store:
-        for info in (guard.check(query, (listener.url,)), guard.QueryInfo(form="select")):
+        others = (guard.check(query, (listener.url,)), guard.QueryInfo(form="select"),
+                  store.inspect("SELECT * WHERE { ?s ?p ?o }"))  # the store's, but for another text
+        for info in others:
             with pytest.raises(ServiceNotAllowed):
                 store.query(query, media_type="application/sparql-results+json", info=info)
     assert listener.connections == 0

@@ -55,20 +55,22 @@ class Store(ABC):
         """The guard's verdict on *sparql* under this store's settings (raises
         ``ServiceNotAllowed`` / ``QueryError`` before anything runs)."""
         info = guard.check(sparql, self.service_allowlist, self.max_nesting)
-        info.checked = self._guard_settings()
+        info.checked = self._guard_settings(sparql)
         return info
 
     def _checked(self, sparql: str, info: guard.QueryInfo | None) -> guard.QueryInfo:
-        """*info* if this store's guard produced it for these settings, else a fresh check;
-        updates refused."""
-        if info is None or info.checked != self._guard_settings():
+        """*info* if this store's guard produced it for this text and these settings, else
+        a fresh check; updates refused."""
+        if info is None or info.checked != self._guard_settings(sparql):
             info = self.inspect(sparql)
         if info.form == "update":
             raise QueryError(UPDATE_REFUSED)
         return info
 
-    def _guard_settings(self) -> tuple:
-        return (frozenset(self.service_allowlist), self.max_nesting)
+    def _guard_settings(self, sparql: str) -> tuple:
+        # the text itself: a verdict on one query never lets another through (the same
+        # string object compares in constant time)
+        return (sparql, frozenset(self.service_allowlist), self.max_nesting)
 
     @abstractmethod
     def query(

@@ -101,8 +101,8 @@ class QueryInfo:
     services: list = field(default_factory=list)
     #: deepest bracket nesting
     depth: int = 0
-    #: the settings (allow-list, nesting cap) a store checked this query under, so the
-    #: store does not check it again (``crkg.store.base.Store.inspect``)
+    #: the text and settings (allow-list, nesting cap) a store checked this query under,
+    #: so the store does not check it again (``crkg.store.base.Store.inspect``)
     checked: tuple | None = None
 
 
