@@ -41,6 +41,18 @@ def _env(name: str, default, cast):
                         f"(the default is {default!r})") from None
 
 
+_CASTS = {"bool": bool, "int": int, "float": float, "tuple": tuple, "str": str}
+
+
+def _cast(annotation, default):
+    """The type a setting's variable is read as: its default's, or for a ``None`` default
+    the first type its annotation names (``float | None`` -> float), else str."""
+    if default is not None:
+        return type(default)
+    names = str(annotation).replace("|", " ").replace("Optional[", " ").replace("]", " ").split()
+    return next((_CASTS[n] for n in names if n in _CASTS), str)
+
+
 @dataclass
 class Config:
     # -- what is served -----------------------------------------------------------------
@@ -103,8 +115,7 @@ class Config:
                 continue
             factory = f.default_factory
             default = factory() if f.default is MISSING and callable(factory) else f.default
-            cast = str if default is None else type(default)
-            values[f.name] = _env(f.name, default, cast)
+            values[f.name] = _env(f.name, default, _cast(f.type, default))
         values.update(overrides)
         return cls(**values)
 

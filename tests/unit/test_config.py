@@ -78,3 +78,19 @@ def test_a_lower_nesting_cap_counts_the_real_depth():
     assert guard.check(flat, max_nesting=5).depth == 2
     with pytest.raises(QueryError, match="nested too deeply"):
         guard.check("SELECT * " + "{ " * 6 + "?s ?p ?o" + " }" * 6, max_nesting=5)
+
+
+def test_a_setting_without_a_default_is_read_as_its_annotated_type(monkeypatch):
+    """A later ``LIMIT: float | None = None`` setting is read as a number, not a string."""
+    from dataclasses import dataclass
+
+    @dataclass
+    class Extended(Config):
+        EXTRA_LIMIT: float | None = None
+        EXTRA_NAME: str | None = None
+
+    monkeypatch.setenv("CRKG_EXTRA_LIMIT", "2.5")
+    monkeypatch.setenv("CRKG_EXTRA_NAME", "x")
+    config = Extended.from_env()
+    assert config.EXTRA_LIMIT == 2.5 and config.EXTRA_NAME == "x"
+    assert Extended().EXTRA_LIMIT is None
