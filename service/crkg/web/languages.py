@@ -57,6 +57,13 @@ UI = {
         "dumps": "Downloads",
         "whole_dataset": "The whole dataset (all named graphs)",
         "language": "Language",
+        # the query page
+        "examples": "Example queries (competency questions)",
+        "examples_none": "No example queries in queries/cq/ yet.",
+        "intro": "Ask the graph in SPARQL. Click an example to run it; download results as CSV or JSON.",
+        "noscript": "This page needs JavaScript. You can also send a query to the endpoint directly:",
+        "run": "Run",
+        "endpoint": "SPARQL endpoint",
     },
     "zh": {
         "outgoing": "属性与出链",
@@ -99,6 +106,13 @@ UI = {
         "dumps": "下载",
         "whole_dataset": "整个数据集（全部命名图）",
         "language": "语言",
+        # the query page
+        "examples": "示例查询（能力问题）",
+        "examples_none": "queries/cq/ 中尚无示例查询。",
+        "intro": "用 SPARQL 查询图谱。点击左侧示例即可运行；结果可下载为 CSV 或 JSON。",
+        "noscript": "此页面需要 JavaScript。也可以直接向下面的端点提交查询：",
+        "run": "运行",
+        "endpoint": "SPARQL 端点",
     },
 }
 

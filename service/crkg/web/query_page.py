@@ -115,7 +115,7 @@ def render_query_page(status: int = 200) -> Response:
     html = render_template(
         "query.html",
         lang=lang,
-        ui=_ui(lang),
+        ui=UI[lang],
         version=__version__,
         lang_links=None,
         examples=examples,
@@ -126,30 +126,6 @@ def render_query_page(status: int = 200) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.vary.add("Accept-Language")
     return response
-
-
-def _ui(lang: str) -> dict:
-    # The navigation words are shared with the Linked Data pages.
-    words = dict(UI[lang])
-    if lang == "zh":
-        words.update(
-            examples="示例查询（能力问题）",
-            examples_none="queries/cq/ 中尚无示例查询。",
-            intro="用 SPARQL 查询图谱。点击左侧示例即可运行；结果可下载为 CSV 或 JSON。",
-            noscript="此页面需要 JavaScript。也可以直接向下面的端点提交查询：",
-            run="运行",
-            endpoint="SPARQL 端点",
-        )
-    else:
-        words.update(
-            examples="Example queries (competency questions)",
-            examples_none="No example queries in queries/cq/ yet.",
-            intro="Ask the graph in SPARQL. Click an example to run it; download results as CSV or JSON.",
-            noscript="This page needs JavaScript. You can also send a query to the endpoint directly:",
-            run="Run",
-            endpoint="SPARQL endpoint",
-        )
-    return words
 
 
 @bp.get("/")
