@@ -121,6 +121,40 @@ def test_service_refused_by_the_store_itself(fixture_store, listener):
     assert listener.connections == 0
 
 
+@pytest.fixture
+def guard_calls(monkeypatch) -> list[str]:
+    """The queries the guard reads (``guard.analyse`` does all of its work)."""
+    calls: list[str] = []
+    analyse = guard.analyse
+
+    def counting(query: str):
+        calls.append(query)
+        return analyse(query)
+
+    monkeypatch.setattr(guard, "analyse", counting)
+    return calls
+
+
+@pytest.mark.parametrize("query", [COUNT, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2"])
+def test_the_guard_reads_each_query_once(client, guard_calls, query):
+    r = client.get("/sparql", query_string={"query": query})
+    assert r.status_code == 200, r.data
+    assert guard_calls == [query]
+
+
+def test_a_verdict_under_other_settings_is_not_trusted(fixture_store, listener):
+    """The store checks again unless the verdict is its own: a QueryInfo from a check with
+    another allow-list (or made up) does not let a SERVICE through."""
+    query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
+    with EmbeddedStore(fixture_store, workers=1) as store:
+        others = (guard.check(query, (listener.url,)), guard.QueryInfo(form="select"),
+                  store.inspect("SELECT * WHERE { ?s ?p ?o }"))  # the store's, but for another text
+        for info in others:
+            with pytest.raises(ServiceNotAllowed):
+                store.query(query, media_type="application/sparql-results+json", info=info)
+    assert listener.connections == 0
+
+
 @pytest.mark.parametrize("query", [
     "SELECT ?service WHERE { ?service a <http://www.w3.org/ns/sparql-service-description#Service> }",
     "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * { ?s a sd:Service ; sd:endpoint ?e }",

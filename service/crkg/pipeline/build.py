@@ -36,6 +36,7 @@ from crkg.paths import (
     ONTOLOGY_DIR,
     REPO_ROOT,
     SHAPES_DIR,
+    store_release_dir,
 )
 from crkg.version import __version__
 
@@ -370,6 +371,10 @@ def build(
     if dist_dir is not None:
         steps.run("write dist/", _write_dist, dist_dir, dataset, graph_iris)
     steps.run("load store", _load_store, store_dir, dataset, graph_iris)
+    # /ontology serves these bytes (the same as dist/ontology/), also when no dist/ is written
+    from crkg.pipeline.ontology import write_release
+
+    write_release(store_release_dir(store_dir), ontology)
 
     counts = {iri: len(g) for iri, g in graphs.items()}
     manifest_path(store_dir).write_text(
