@@ -93,8 +93,8 @@ def import_project(path: Path, study_key: str, data_dir: Path, language: str | N
     if language is None and lang == "en" and _looks_cjk(project):
         project.report.warn("the texts look Chinese or Japanese but the study language is 'en' "
                             "(the default); pass --language zh (or ja) to tag them correctly")
-    if not any(s.text is not None for s in project.sources) and not project.selections:
-        raise UnusableInput(f"{path}: nothing to import (no source text and no coded selection)")
+    if not project.sources and not project.codes:
+        raise UnusableInput(f"{path}: nothing to import (no source and no code)")
     opts = Options(study_key=study_key, language=lang, keep_names=keep_names, force=force,
                    input_name=Path(path).name)
     plan = plan_study(project, opts, old)
