@@ -36,7 +36,7 @@ import yaml
 
 from crkg.errors import CrkgError
 from crkg.importers.refi import SCHEMA_FILE, _schema
-from crkg.importers.vocabulary import load_vocabulary
+from crkg.importers.writer import read_sections
 from crkg.namespaces import CRKG
 from crkg.version import __version__
 
@@ -58,21 +58,6 @@ class ExportReport:
     skipped: list[str] = field(default_factory=list)        # passages not placed
     unplaced_facts: list[str] = field(default_factory=list)  # facts no passage can carry
     interventions_without_passage: list[str] = field(default_factory=list)
-
-
-def _load_folder(folder: Path) -> tuple[dict, dict]:
-    sections: dict[str, list] = {}
-    study = {}
-    for path in sorted(folder.glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for k, v in doc.items():
-            if k == "study":
-                study = v
-            elif k == "codebook":
-                sections["codebook"] = [v]
-            elif isinstance(v, list):
-                sections.setdefault(k, []).extend(v)
-    return study, sections
 
 
 def _label(item: dict, langs=("en",)) -> str:
@@ -105,7 +90,7 @@ def export_study(folder: Path, out: Path) -> ExportReport:
     folder = Path(folder)
     if not (folder / "study.yaml").is_file():
         raise CrkgError(f"{folder}: not a study folder (no study.yaml)")
-    study, sec = _load_folder(folder)
+    study, sec = read_sections(folder)
     skey = study.get("key") or folder.name
     report = ExportReport(out=Path(out))
     lang = study.get("language")
@@ -356,7 +341,6 @@ def _term_labels() -> dict[str, str]:
 
     from crkg.paths import ONTOLOGY_FILE
 
-    load_vocabulary()  # warm the shared parse
     g = Graph().parse(str(ONTOLOGY_FILE), format="turtle")
     out = {}
     for s, o in g.subject_objects(RDFS.label):

@@ -14,9 +14,8 @@ from crkg.errors import CrkgError
 from crkg.importers import UnusableInput
 from crkg.importers.model import Project
 from crkg.importers.writer import Options, changes, plan_study, read_owned, write_study
-from crkg.pipeline.studies import KEY_RE
+from crkg.pipeline.studies import _LANG_RE, KEY_RE  # the study format's own rules for keys and tags
 
-_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _HOME_RE = re.compile(r"(/home/[^/\s\"']+|/Users/[^/\s\"']+|[A-Za-z]:\\\\?Users\\\\?[^\\\s\"']+)")
 
 
@@ -122,13 +121,18 @@ def _redact(plan, project: Project) -> None:
     """Privacy by default: no home directories, base or current paths in the YAML (source
     texts are the data and are not changed); memos that name a project user are flagged."""
     names = [n for n in project.user_names.values() if n and len(n) >= 3]
+    paths = sorted({v.split("=", 1)[1] for v in project.private if "=" in v and len(v.split("=", 1)[1]) > 3},
+                   key=len, reverse=True)
     for rel in list(plan.files):
         if rel.startswith("sources/"):
             continue
         text = plan.files[rel].decode("utf-8")
-        new = _HOME_RE.sub("[home folder removed]", text)
+        new = text
+        for path in paths:   # basePath, currentPath as the project gives them
+            new = new.replace(path, "[path removed]")
+        new = _HOME_RE.sub("[home folder removed]", new)
         if new != text:
-            project.report.warn(f"{rel}: a home-folder path was removed (use --keep-names to keep it)")
+            project.report.warn(f"{rel}: a path of the project's computer was removed (use --keep-names to keep it)")
             plan.files[rel] = new.encode("utf-8")
         for n in names:
             if re.search(r"\b" + re.escape(n) + r"\b", new):

@@ -138,7 +138,7 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
         return list(reversed(names))
 
     old_codes = _items(old, "codebook.yaml", "codes")
-    old_code_by_id = {str(i.get("identifier")): i["key"] for i in old_codes if i.get("identifier")}
+    old_code_by_id = _by_identifier(old_codes)
     old_code_paths = {}
     old_by_key = {i["key"]: i for i in old_codes}
     for i in old_codes:
@@ -149,18 +149,13 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
             parent = str(cur.get("broader") or "").partition(":")[2]
             cur = old_by_key.get(parent)
         old_code_paths[" > ".join(reversed(names))] = i["key"]
-    codes_km = KeyMaker()
-    code_paths = {}
-    for c in project.codes:
-        code_paths[c.guid] = " > ".join(path_of(c))
-    for c in project.codes:   # keys kept from the last import first, so new codes cannot take them
-        k = old_code_by_id.get(c.guid or "") or old_code_paths.get(code_paths[c.guid])
-        if k and k not in codes_km.used:
-            c.key = codes_km.take(k)
-    for c in project.codes:
-        if not c.key:
-            parent = code_by_guid.get(c.parent)
-            c.key = codes_km.make(c.name, "code", parent.key if parent else None)
+    code_paths = {c.guid: " > ".join(path_of(c)) for c in project.codes}
+
+    def code_key(km, c):
+        parent = code_by_guid.get(c.parent)
+        return km.make(c.name, "code", parent.key if parent else None)
+
+    _assign_keys(project.codes, old_code_by_id, old_code_paths, lambda c: code_paths[c.guid], code_key)
     code_items = []
     for c in project.codes:
         item = {"key": c.key, "label": lmap(c.name)}
@@ -183,16 +178,9 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
 
     # --- sources ----------------------------------------------------------------------
     old_sources = _items(old, "sources.yaml", "sources")
-    old_src_by_id = {str(i.get("identifier")): i["key"] for i in old_sources if i.get("identifier")}
-    old_src_by_name = {_first_label(i): i["key"] for i in old_sources}
-    src_km = KeyMaker()
-    for s in project.sources:
-        k = old_src_by_id.get(s.guid or "") or old_src_by_name.get(s.name)
-        if k and k not in src_km.used:
-            s.key = src_km.take(k)
-    for s in project.sources:
-        if not s.key:
-            s.key = src_km.make(s.name.rsplit(".", 1)[0] if "." in s.name[-5:] else s.name, "source")
+    _assign_keys(project.sources, _by_identifier(old_sources), {_first_label(i): i["key"] for i in old_sources},
+                 lambda s: s.name,
+                 lambda km, s: km.make(s.name.rsplit(".", 1)[0] if "." in s.name[-5:] else s.name, "source"))
     src_by_guid = {s.guid: s for s in project.sources}
     src_items = []
     for s in project.sources:
@@ -303,16 +291,8 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
 
     # --- cases ------------------------------------------------------------------------
     old_cases = _items(old, "cases.yaml", "cases")
-    old_case_by_id = {str(i.get("identifier")): i["key"] for i in old_cases if i.get("identifier")}
-    old_case_by_name = {_first_label(i): i["key"] for i in old_cases}
-    case_km = KeyMaker()
-    for c in project.cases:
-        k = old_case_by_id.get(c.guid or "") or old_case_by_name.get(c.name)
-        if k and k not in case_km.used:
-            c.key = case_km.take(k)
-    for c in project.cases:
-        if not c.key:
-            c.key = case_km.make(c.name, "case")
+    _assign_keys(project.cases, _by_identifier(old_cases), {_first_label(i): i["key"] for i in old_cases},
+                 lambda c: c.name, lambda km, c: km.make(c.name, "case"))
     case_items = []
     for c in project.cases:
         item = {"key": c.key, "label": lmap(c.name)}
@@ -368,6 +348,45 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
     plan.stale_sources = sorted(f for f in old_files if isinstance(f, str) and f not in plan.files
                                 and f.startswith("sources/"))
     return plan
+
+
+def _by_identifier(items: list[dict]) -> dict[str, str]:
+    out = {}
+    for i in items:
+        for ident in i.get("identifier") if isinstance(i.get("identifier"), list) else [i.get("identifier")]:
+            if ident:
+                out[str(ident)] = i["key"]
+    return out
+
+
+def _assign_keys(objs, old_by_id: dict, old_by_name: dict, name_of, make) -> None:
+    """Keys of the last import first (by identifier, else by name: ATLAS.ti changes GUIDs),
+    so that new items cannot take them; then new keys for the rest."""
+    km = KeyMaker()
+    for o in objs:
+        k = old_by_id.get(o.guid or "") or old_by_name.get(name_of(o))
+        if k and k not in km.used:
+            o.key = km.take(k)
+    for o in objs:
+        if not o.key:
+            o.key = make(km, o)
+
+
+def read_sections(folder: Path) -> tuple[dict, dict[str, list]]:
+    """(the ``study:`` mapping, every other section's items) of a study folder's YAML files,
+    read as plain YAML (for export and derivation; the build's converter is stricter)."""
+    sections: dict[str, list] = {}
+    study: dict = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for k, v in doc.items():
+            if k == "study":
+                study = v or {}
+            elif isinstance(v, list):
+                sections.setdefault(k, []).extend(v)
+            elif isinstance(v, dict):
+                sections.setdefault(k, []).append(v)
+    return study, sections
 
 
 def _sort_key(k):

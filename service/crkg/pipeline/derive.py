@@ -39,12 +39,12 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from crkg.errors import CrkgError
 from crkg.importers.vocabulary import FACT_PROPERTY, Vocabulary, load_vocabulary
+from crkg.importers.writer import read_sections
 from crkg.namespaces import CRKG, ID
 
 try:  # the model branch's reader (FORMAT.md); the private one below until it lands
@@ -112,15 +112,7 @@ def _list(v):
 
 def read_study(folder: Path) -> Study:
     folder = Path(folder)
-    sec: dict[str, list] = {}
-    study = {}
-    for p in sorted(folder.glob("*.yaml")):
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        for k, v in doc.items():
-            if k == "study":
-                study = v
-            elif isinstance(v, list):
-                sec.setdefault(k, []).extend(v)
+    study, sec = read_sections(folder)
     lang = study.get("language") or "en"
     s = Study(key=study.get("key") or folder.name, language=lang)
     codes = {c["key"]: c for c in sec.get("codes", [])}
