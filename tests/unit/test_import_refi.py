@@ -132,18 +132,28 @@ def test_newer_export_updates_by_identifier_and_keeps_the_filled_mapping(tmp_pat
     docs[1].selections.append(("The residents' committee met the volunteers", ["Residents committee"]))
     renamed = [("Interventions", ["Sandbag brigades"]), ("Outcomes", ["Psychological resilience"]),
                "Residents committee", "Social worker", "Migrant households", "Volunteers"]
-    build_project(v2, docs, renamed, "nvivo")
+    ids = build_project(v2, docs, renamed, "nvivo")
+    with zipfile.ZipFile(v2) as z:   # the scholar renames a code in the tool: same GUID, new name
+        members = {n: z.read(n) for n in z.namelist()}
+    members["project.qde"] = members["project.qde"].replace(b'name="Social worker"', b'name="Social workers"')
+    with zipfile.ZipFile(v2, "w") as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    assert ids["codes"]["Social worker"] == guid("code:Social worker")
     code, study = _import(tmp_path, v1)
     mapping = study / "mapping.csv"
     text = mapping.read_text(encoding="utf-8").replace(
-        "Outcomes > Psychological resilience,,,", "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience,")
+        "Outcomes > Psychological resilience,,,", "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience,"
+    ).replace("Social worker,,,", "Social worker,type,SocialWorker,")
     mapping.write_text(text, encoding="utf-8")
     capsys.readouterr()
     assert _import(tmp_path, v2)[0] == 0
     out = capsys.readouterr().out
-    assert "codes: 1 added: volunteers; 2 changed: interventions, psychological-resilience" in out
+    assert "codes: 1 added: volunteers; 3 changed: interventions, psychological-resilience, social-worker" in out
     assert "passages: 1 added: field-notes-b-" in out
-    assert "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience," in mapping.read_text("utf-8")
+    filled = mapping.read_text("utf-8")
+    assert "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience," in filled
+    assert "\nSocial workers,type,SocialWorker," in filled
 
 
 def test_codes_keep_hierarchy_colour_and_description(tmp_path):
@@ -244,7 +254,7 @@ def test_media_selections_keep_their_range_and_quote_no_text(tmp_path):
     items = {p["key"]: p for p in load_yaml(study / "passages.yaml")["passages"]}
     audio = items["interview-a2-t115-61100"]
     assert audio["mediaStart"] == 115 and audio["mediaEnd"] == 61100 and "text" not in audio
-    assert audio["codingNote"] == {"en": "A selection of a audio source: no text is quoted."}
+    assert audio["codingNote"] == {"en": "A selection of an audio source: no text is quoted."}
     assert audio["locator"] == "Interview A2.m4a, 00:00:00.115–00:01:01.100"
     assert items["map-r783-1238-1172-1788"]["region"] == "783,1238,1172,1788"
     assert "/home/ann" not in "".join(p.read_text("utf-8") for p in study.glob("*.yaml"))
@@ -302,3 +312,47 @@ def test_a_hand_coded_study_is_not_overwritten_without_force(tmp_path, capsys):
     assert "was not imported" in capsys.readouterr().err
     assert sorted(p.name for p in folder.iterdir()) == ["study.yaml"]
     assert _import(tmp_path, project, "--force")[0] == 0
+
+
+def test_another_project_is_not_imported_over_an_import_without_force(tmp_path, capsys):
+    build_project(tmp_path / "a.qdpx", _docs(), CODES, "nvivo", name="Flood study")
+    build_project(tmp_path / "b.qdpx", _docs(), CODES, "nvivo", name="Drought study")
+    assert _import(tmp_path, tmp_path / "a.qdpx")[0] == 0
+    before = tree_bytes(tmp_path / "data")
+    assert _import(tmp_path, tmp_path / "b.qdpx")[0] == 2
+    assert "holds the import of project 'Flood study', not 'Drought study'" in capsys.readouterr().err
+    assert tree_bytes(tmp_path / "data") == before
+
+
+def test_a_mapping_row_of_a_removed_code_is_reported(tmp_path, capsys):
+    build_project(tmp_path / "a.qdpx", _docs(), CODES, "nvivo")
+    study = _import(tmp_path, tmp_path / "a.qdpx")[1]
+    mapping = study / "mapping.csv"
+    mapping.write_text(mapping.read_text("utf-8").replace("Migrant households,,,", "Migrant households,type,TargetGroup,"),
+                       encoding="utf-8")
+    docs = _docs()
+    docs[1].selections = [("They shared rice", ["Social worker"])]
+    build_project(tmp_path / "b.qdpx", docs, [c for c in CODES if c != "Migrant households"], "nvivo")
+    capsys.readouterr()
+    assert _import(tmp_path, tmp_path / "b.qdpx")[0] == 0
+    assert "the row for code 'Migrant households' (type,TargetGroup) was dropped" in capsys.readouterr().out
+
+
+def test_audio_transcript_selections_by_sync_points(tmp_path):
+    tg = guid("transcript")
+    text = "Speaker 1: the water rose 🌊 fast.\r\nSpeaker 2: we moved the elders."   # as NVivo writes it
+    start = len(text[:text.index("we moved")].encode("utf-16-le")) // 2
+    end = len(text.encode("utf-16-le")) // 2
+    audio = (f'<AudioSource guid="{guid("audio")}" name="Interview A3.m4a" path="relative:///a3.m4a">'
+             f'<Transcript guid="{tg}" name="Interview A3 transcript" plainTextPath="internal://{tg}.txt">'
+             f'<SyncPoint guid="{guid("sp1")}" position="{start}" timeStamp="1000"/>'
+             f'<SyncPoint guid="{guid("sp2")}" position="{end}" timeStamp="5000"/>'
+             f'<TranscriptSelection guid="{guid("ts")}" fromSyncPoint="{guid("sp1")}" toSyncPoint="{guid("sp2")}">'
+             f'<Coding guid="{guid("tc")}"><CodeRef targetGUID="{guid("code:Social worker")}"/></Coding>'
+             f'</TranscriptSelection></Transcript></AudioSource>')
+    project = tmp_path / "p.qdpx"
+    build_project(project, _docs(), CODES, "nvivo", extra_sources=audio)
+    with zipfile.ZipFile(project, "a") as z:
+        z.writestr(f"Sources/{tg}.txt", text)
+    p = passages(_import(tmp_path, project)[1])["we moved the elders."]
+    assert p["source"] == "source:interview-a3-transcript" and p["codedAs"] == ["code:social-worker"]

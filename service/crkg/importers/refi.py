@@ -228,7 +228,7 @@ class _Reader:
                                       region=_region(sel))
         else:
             src.media_file = _file_name(el.get("path") or "")
-            src.missing = f"a {kind} source: crkg stores no media; its codings keep their " + (
+            src.missing = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} source: crkg stores no media; its codings keep their " + (
                 "regions" if kind == "picture" else "time ranges")
             if kind == "picture":
                 for sel in self.kids(el, "PictureSelection"):

@@ -278,7 +278,7 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
                 item["region"] = ",".join(str(v) for v in first.region)
             if first.page is not None:
                 item["page"] = first.page
-            item["codingNote"] = {"en": f"A selection of a {src.kind} source: no text is quoted."}
+            item["codingNote"] = {"en": f"A selection of {_article(src.kind)} {src.kind} source: no text is quoted."}
         if codes:
             item["codedAs"] = [f"code:{k}" for k in codes]
         if guids and project.has_identifiers:
@@ -338,7 +338,8 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
                                          "codes": code_items}, header)
     plan.files["cases.yaml"] = _dump({"cases": case_items} if case_items else {}, header)
     plan.files["passages.yaml"] = _dump({"passages": passage_items}, header)
-    plan.files[MAPPING_FILE] = _mapping(project, code_paths, code_passages, old["mapping"])
+    plan.files[MAPPING_FILE] = _mapping(project, code_paths, code_passages, old["mapping"], old_code_paths)
+    _verify(plan, passage_items, src_items)
     plan.counts = {"sources": len(src_items), "texts": sum(1 for s in project.sources if s.text is not None),
                    "placed": sum(1 for i in passage_items if "start" in i),
                    "unplaced": sum(1 for i in passage_items if "start" not in i and "text" in i),
@@ -406,6 +407,10 @@ def _media_key_parts(sel: Selection) -> list[str]:
     return parts
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _ms(ms: int) -> str:
     s, ms = divmod(ms, 1000)
     h, s = divmod(s, 3600)
@@ -425,19 +430,26 @@ def _media_locator(sel: Selection) -> str:
     return ", ".join(bits)
 
 
-def _mapping(project: Project, code_paths: dict, code_passages: dict, old_rows: list[dict]) -> bytes:
+def _mapping(project: Project, code_paths: dict, code_passages: dict, old_rows: list[dict],
+             old_code_paths: dict) -> bytes:
+    """mapping.csv: every code; rows the scholar filled are kept, found by the code's path,
+    key or identifier at the last import (so a code renamed in the tool keeps its row)."""
     vocab = load_vocabulary()
     kept = {}
     for row in old_rows:
         if (row.get("relation") or "").strip() or (row.get("concept") or "").strip():
-            kept[(row.get("code") or "").strip()] = row
+            name = (row.get("code") or "").strip()
+            kept[old_code_paths.get(name, name)] = row
     code_by_guid = {c.guid: c for c in project.codes}
+    used = set()
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(MAPPING_COLUMNS)
     for c in project.codes:
         path = code_paths[c.guid]
-        row = kept.get(path) or kept.get(c.key) or kept.get(c.guid or "")
+        hit = next((k for k in (c.key, path, c.guid or "") if k in kept), None)
+        row = kept.get(hit) if hit else None
+        used.add(hit)
         suggestion, why = "", ""
         hits = vocab.suggest(c.name)
         if hits:
@@ -453,7 +465,26 @@ def _mapping(project: Project, code_paths: dict, code_passages: dict, old_rows: 
         note = f"{n} passage{'s' if n != 1 else ''}" + (f"; {why}" if why else "")
         w.writerow([path, (row or {}).get("relation", "") or "", (row or {}).get("concept", "") or "",
                     suggestion, note])
+    for name, row in kept.items():
+        if name not in used:
+            project.report.warn(f"mapping.csv: the row for code {row.get('code')!r} ({row.get('relation')},"
+                                f"{row.get('concept')}) was dropped: the code is no longer in the project")
     return out.getvalue().encode("utf-8")
+
+
+def _verify(plan: Plan, passage_items: list[dict], src_items: list[dict]) -> None:
+    """Every passage against the bytes about to be written (FORMAT.md: exact ==
+    stored_text[start:end], prefix/suffix around it). A failure here is a bug, not bad input."""
+    files = {f"source:{s['key']}": plan.files[s["file"]].decode("utf-8") for s in src_items if "file" in s}
+    for p in passage_items:
+        if "start" not in p:
+            continue
+        text = files[p["source"]]
+        exact = next(iter(p["text"].values()))
+        s, e = p["start"], p["end"]
+        if (text[s:e] != exact or text[max(0, s - 32):s] != p.get("prefix", "")
+                or text[e:e + 32] != p.get("suffix", "")):
+            raise CrkgError(f"internal error: passage {p['key']} does not match its source text; nothing written")
 
 
 # ---------------------------------------------------------------------------- writing
