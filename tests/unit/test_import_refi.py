@@ -66,6 +66,7 @@ def test_nvivo_offsets_read_with_the_wrong_rule_are_not_placed(tmp_path):
     the importer warns that the selection's name is not the text there."""
     project = tmp_path / "p.qdpx"
     build_project(project, _docs(), CODES, "nvivo")
+    build_project(tmp_path / "right.qdpx", _docs(), CODES, "nvivo")
     with zipfile.ZipFile(project) as z:
         members = {n: z.read(n) for n in z.namelist()}
     members["project.qde"] = members["project.qde"].replace(b'origin="NVivo 12 (12.6.1.970)"', b'origin="MAXQDA 2022"')
@@ -75,7 +76,8 @@ def test_nvivo_offsets_read_with_the_wrong_rule_are_not_placed(tmp_path):
     from crkg.importers.refi import read_refi
 
     report = read_refi(project).report
-    assert any("is not the text at" in w for w in report.warnings)
+    assert any("is text of the source, but not the text at" in w for w in report.warnings)
+    assert not any("is text of the source" in w for w in read_refi(tmp_path / "right.qdpx").report.warnings)
 
 
 def test_unplaceable_selections_are_reported_with_their_guid_and_left_out(tmp_path, capsys):

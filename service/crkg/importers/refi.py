@@ -100,6 +100,7 @@ class _Reader:
         self.case_selections: dict[str, list[str]] = {}  # case guid -> selection guids
         self.link_pairs: list[tuple[str, str]] = []
         self.variables: dict[str, str] = {}
+        self.squashed: dict[str, str] = {}   # source guid -> its text with whitespace squashed
 
     def q(self, local: str) -> str:
         return self.ns + local
@@ -178,6 +179,9 @@ class _Reader:
     # ------------------------------------------------------------------ codes
     def _code(self, el: ET.Element, parent: str | None) -> None:
         guid = norm_guid(el.get("guid"))
+        if not guid:   # the schema requires one; keep the code, named by its place in the tree
+            guid = f"no-guid:{parent or ''}/{el.get('name') or ''}"
+            self.project.report.warn(f"code {el.get('name')!r} has no guid; codings cannot refer to it")
         code = Code(guid=guid, name=(el.get("name") or "").strip() or (guid or "code"),
                     parent=parent, color=_color(el.get("color")),
                     description=self.text_of(el, "Description"),
@@ -371,16 +375,22 @@ class _Reader:
             return
         sel = Selection(guid=guid, source=src.guid, start=s, end=e, text=src.text[s:e])
         name = (el.get("name") or "").strip()
-        if name and not _name_matches(name, sel.text):
-            report.warn(f"selection {guid} of {src.name!r}: its name {name[:40]!r} is not the text at "
-                        f"{s_raw}-{e_raw} ({sel.text[:40]!r}); kept (a quotation may be renamed), "
-                        "check the offset rule")
+        if name and not _name_matches(name, sel.text) and _squash(_ELLIPSIS_RE.sub("", name)) in self._squashed(src):
+            # the name reads as text of the source, found elsewhere: the offset rule may be wrong
+            report.warn(f"selection {guid} of {src.name!r}: its name {name[:40]!r} is text of the source, "
+                        f"but not the text at {s_raw}-{e_raw} ({sel.text[:40]!r}); kept (a quotation may be "
+                        f"renamed), check the offset rule ({self.dialect.description})")
         self._codings(el, sel)
         if not sel.codes and not sel.notes and not any(guid in v for v in self.case_selections.values()):
             report.warn(f"selection {guid} of {src.name!r} has no coding and no comment; not imported")
             return
         self.project.selections.append(sel)
         self.by_guid[guid] = sel
+
+    def _squashed(self, src: Source) -> str:
+        if src.guid not in self.squashed:
+            self.squashed[src.guid] = _squash(src.text or "")
+        return self.squashed[src.guid]
 
     def _media_selection(self, el: ET.Element, src: Source, media=None, region=None, page=None) -> None:
         guid = norm_guid(el.get("guid"))
