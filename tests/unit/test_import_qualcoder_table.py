@@ -147,3 +147,30 @@ def test_a_table_without_the_needed_columns_is_refused(tmp_path, capsys):
     assert _import(tmp_path, table)[0] == 2
     assert "no column 'document'" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+#: Fields FORMAT.md (the agreed study-folder format) defines for the model branch to add
+#: to data/context.jsonld; every other field crkg import writes must be in the context now.
+FORMAT_FIELDS = {"key", "language", "importedFrom", "file", "sha256", "identifier", "color", "source", "start",
+                 "end", "prefix", "suffix", "codedAs", "hasSource"}
+
+
+def test_every_field_written_is_in_the_context_or_the_agreed_format(tmp_path):
+    import json
+
+    from crkg.paths import DATA_DIR
+
+    context = json.loads((DATA_DIR / "context.jsonld").read_text("utf-8"))["@context"]
+    _import(tmp_path, _qualcoder(tmp_path))
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "Field notes B").write_text(TEXT_B, encoding="utf-8")
+    table = _csv(tmp_path / "t.csv", [["document", "code", "segment", "case", "memo"],
+                                       ["Field notes B", "A > B", "They shared rice", "C", "m"]])
+    _import(tmp_path, table, "--sources", tmp_path / "docs", key="t")
+    fields = set()
+    for f in (tmp_path / "data" / "studies").glob("*/*.yaml"):
+        for section, items in load_yaml(f).items():
+            for item in items if isinstance(items, list) else [items]:
+                fields |= set(item)
+    assert {"note", "caseVariable", "codedBy", "codingNote", "hasEvidence"} <= fields
+    assert fields - FORMAT_FIELDS <= {k for k, v in context.items() if isinstance(v, dict) or v == "@type"}
