@@ -115,6 +115,32 @@ def test_an_imported_study_exports_and_imports_back_the_same(tmp_path):
     assert cases[0]["hasSource"] == ["source:interview-a1"]
 
 
+def test_notes_variables_sets_and_coders_survive_the_round_trip(tmp_path):
+    from qda_projects import guid
+
+    doc = Doc("Field notes B", TEXT_A, selections=[("Everyone felt calmer 😊", ["Calm"], 0, "felt, not said")])
+    sg = guid("source:Field notes B")
+    notes = f'<Note guid="{guid("n")}" name="memo"><PlainTextContent>About calm.</PlainTextContent></Note>'
+    sets = f'<Set guid="{guid("set")}" name="Group A"><MemberSource targetGUID="{sg}"/></Set>'
+    build_project(tmp_path / "p.qdpx", [doc], ["Calm"], "maxqda", notes=notes, sets=sets, users=["Ann", "Bo"])
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["project.qde"] = members["project.qde"].replace(
+        b'isCodable="true">', f'isCodable="true"><NoteRef targetGUID="{guid("n")}"/>'.encode())
+    with zipfile.ZipFile(tmp_path / "p.qdpx", "w") as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    data = tmp_path / "data"
+    assert run_crkg("import", tmp_path / "p.qdpx", "--study", "a", "--data", data) == 0
+    assert run_crkg("export-qdpx", "--study", "a", "--data", data, tmp_path / "a.qdpx") == 0
+    _valid(tmp_path / "a.qdpx")
+    assert run_crkg("import", tmp_path / "a.qdpx", "--study", "b", "--data", data) == 0
+    for f in ("codebook.yaml", "sources.yaml", "passages.yaml"):
+        a = yaml.safe_load((data / "studies" / "a" / f).read_text("utf-8"))
+        b = yaml.safe_load((data / "studies" / "b" / f).read_text("utf-8"))
+        assert a == b, f
+
+
 def test_export_of_a_missing_study_exits_2(tmp_path, capsys):
     assert run_crkg("export-qdpx", "--study", "nope", "--data", tmp_path, tmp_path / "x.qdpx") == 2
     assert "no such study" in capsys.readouterr().err

@@ -18,7 +18,12 @@ What is exported:
   have it: a fact that no passage can carry without lending it to another intervention
   whose passages overlap is reported;
 * cases: ``cases:`` with ``SourceRef``/``SelectionRef`` (for a hand-coded study, each case
-  refers to the passages of its interventions).
+  refers to the passages of its interventions);
+* of an imported study also: notes (``Notes`` with ``NoteRef`` on codes, sources, passages
+  and the project; a case's notes cannot be, REFI-QDA cases take no NoteRef), descriptions,
+  case and source variables (``Variables``, text values), sets, and coders (``Users``
+  named by their keys, ``creatingUser`` on each coding). Media selections are not exported
+  (crkg keeps no media) and are listed.
 
 GUIDs are stable (the study's identifiers, else UUIDv5 of the study and item keys) and the
 archive is byte-identical for the same study.
@@ -116,6 +121,11 @@ def export_study(folder: Path, out: Path) -> ExportReport:
         tags = {k.rsplit(".", 1)[1] for k, *_ in sources if "." in k}
         lang = tags.pop() if len(tags) == 1 else None
     src_by_key = {k: (k, n, t, g) for k, n, t, g in sources}
+    # notes, variables, sets and descriptions of imported items: (kind, key) -> item
+    extra = {("source", i["key"]): i for i in sec.get("sources", [])}
+    extra.update({("code", i["key"]): i for i in sec.get("codes", [])})
+    extra.update({("case", i["key"]): i for i in sec.get("cases", [])})
+    extra.update({("passage", i["key"]): i for i in sec.get("passages", [])})
 
     # --- codes --------------------------------------------------------------------------
     codes = []  # (key, name, parent key, guid, color, description)
@@ -137,7 +147,8 @@ def export_study(folder: Path, out: Path) -> ExportReport:
             continue
         passages[p["key"]] = {"source": src[0], "start": p["start"], "end": p["end"],
                               "codes": [_ref(c) for c in p.get("codedAs", [])],
-                              "guid": _guid(skey, "passage", p["key"], p.get("identifier"))}
+                              "guid": _guid(skey, "passage", p["key"], p.get("identifier")),
+                              "coders": [str(c) for c in _list(p.get("codedBy"))]}
     evidence_kinds = {}
     for section, kind in (("quotes", "quote"), ("observations", "observation")):
         for e in sec.get(section, []):
@@ -157,7 +168,7 @@ def export_study(folder: Path, out: Path) -> ExportReport:
                                       "times in the source texts; skipped, not placed by guess")
             if placed:
                 passages[ekey] = {"source": placed[0], "start": placed[1], "end": placed[2], "codes": [],
-                                  "guid": _guid(skey, "passage", ekey)}
+                                  "guid": _guid(skey, "passage", ekey), "coders": []}
 
     # --- codes from a hand-coded study's interventions ------------------------------------
     interventions = sec.get("interventions", [])
@@ -227,6 +238,39 @@ def export_study(folder: Path, out: Path) -> ExportReport:
     ET.register_namespace("", NS)
     q = lambda t: f"{{{NS}}}{t}"  # noqa: E731
     root = ET.Element(q("Project"), {"name": _label(study, (lang or "en", "en")), "origin": f"crkg {__version__}"})
+    notes: list[tuple[str, str]] = []   # (guid, text), in order of reference
+
+    def note_refs(el, kind, key):
+        for i, text in enumerate(_texts((extra.get((kind, key)) or {}).get("note"))):
+            g = _guid(skey, "note", f"{kind}:{key}:{i}")
+            notes.append((g, text))
+            ET.SubElement(el, q("NoteRef"), {"targetGUID": g})
+
+    coders = sorted({c for p in passages.values() for c in p["coders"]},
+                    key=lambda c: (len(c), c))   # coder-2 before coder-10
+    user_guid = {c: _guid(skey, "user", c) for c in coders}
+    if coders:
+        users = ET.SubElement(root, q("Users"))
+        for c in coders:
+            ET.SubElement(users, q("User"), {"guid": user_guid[c], "name": c})
+    variables: dict[str, str] = {}
+    for item in extra.values():
+        for v in _list(item.get("caseVariable")):
+            name = str(v).partition(": ")[0]
+            variables.setdefault(name, _guid(skey, "variable", name))
+
+    def variable_values(el, kind, key):
+        for v in _list((extra.get((kind, key)) or {}).get("caseVariable")):
+            name, _, value = str(v).partition(": ")
+            vv = ET.SubElement(el, q("VariableValue"))
+            ET.SubElement(vv, q("VariableRef"), {"targetGUID": variables[name]})
+            ET.SubElement(vv, q("TextValue")).text = value
+
+    def description(el, kind, key, field="comment"):
+        text = _texts((extra.get((kind, key)) or {}).get(field))
+        if text:
+            ET.SubElement(el, q("Description")).text = "\n\n".join(text)
+
     code_el = {}
     book = ET.SubElement(ET.SubElement(root, q("CodeBook")), q("Codes"))
     used_codes = {c for p in passages.values() for c in p["codes"]}
@@ -243,14 +287,23 @@ def export_study(folder: Path, out: Path) -> ExportReport:
             el = ET.SubElement(parent_el, q("Code"), attrs)
             if desc:
                 ET.SubElement(el, q("Description")).text = desc
+            note_refs(el, "code", key)
             code_el[key] = guid
             add_codes(el, key)
 
     add_codes(book, None)
+    if variables:
+        vs = ET.SubElement(root, q("Variables"))
+        for name, g in sorted(variables.items()):
+            ET.SubElement(vs, q("Variable"), {"guid": g, "name": name, "typeOfVariable": "Text"})
     if cases:
         cs = ET.SubElement(root, q("Cases"))
         for key, name, guid, srcs, sels in cases:
             ce = ET.SubElement(cs, q("Case"), {"guid": guid, "name": name})
+            description(ce, "case", key)
+            variable_values(ce, "case", key)
+            if _texts((extra.get(("case", key)) or {}).get("note")):
+                report.skipped.append(f"case {key}: its notes (REFI-QDA cases take no NoteRef)")
             for s in srcs:
                 ET.SubElement(ce, q("SourceRef"), {"targetGUID": src_by_key[s][3]})
             for s in sels:
@@ -263,6 +316,7 @@ def export_study(folder: Path, out: Path) -> ExportReport:
             continue
         se = ET.SubElement(ss, q("TextSource"), {"guid": guid, "name": name,
                                                  "plainTextPath": f"internal://{guid}.txt"})
+        description(se, "source", key)
         files[f"sources/{guid}.txt"] = text.encode("utf-8")
         for pkey, p in sorted(passages.items(), key=lambda kv: (kv[1]["start"], kv[1]["end"], kv[0])):
             if p["source"] != key:
@@ -272,10 +326,48 @@ def export_study(folder: Path, out: Path) -> ExportReport:
                 "startPosition": str(p["start"]), "endPosition": str(p["end"])})
             for ckey in p["codes"]:
                 if ckey in code_el:
-                    cd = ET.SubElement(pe, q("Coding"), {"guid": _guid(skey, "coding", f"{pkey}:{ckey}")})
+                    attrs = {"guid": _guid(skey, "coding", f"{pkey}:{ckey}")}
+                    if p["coders"]:
+                        attrs["creatingUser"] = user_guid[p["coders"][0]]
+                    cd = ET.SubElement(pe, q("Coding"), attrs)
                     ET.SubElement(cd, q("CodeRef"), {"targetGUID": code_el[ckey]})
+            note_refs(pe, "passage", pkey)
             report.selections += 1
+        note_refs(se, "source", key)
+        variable_values(se, "source", key)
         report.sources += 1
+    if notes:
+        ns_el = ET.SubElement(root, q("Notes"))
+        for g, text in notes:
+            n = ET.SubElement(ns_el, q("Note"), {"guid": g, "name": text.split("\n", 1)[0][:40]})
+            ET.SubElement(n, q("PlainTextContent")).text = text
+    sets: dict[str, list[tuple[str, str]]] = {}
+    for (kind, key), item in sorted(extra.items()):
+        for name in _list(item.get("qdaSet")):
+            if kind == "code" and key in code_el:
+                sets.setdefault(str(name), []).append(("MemberCode", code_el[key]))
+            elif kind == "source" and key in src_by_key:
+                sets.setdefault(str(name), []).append(("MemberSource", src_by_key[key][3]))
+    if sets:
+        st = ET.SubElement(root, q("Sets"))
+        for name, members in sorted(sets.items()):
+            se = ET.SubElement(st, q("Set"), {"guid": _guid(skey, "set", name), "name": name})
+            for tag in ("MemberCode", "MemberSource"):   # the schema's order
+                for t, g in members:
+                    if t == tag:
+                        ET.SubElement(se, q(tag), {"targetGUID": g})
+    study_notes = _texts(study.get("note"))
+    if study.get("comment"):
+        ET.SubElement(root, q("Description")).text = "\n\n".join(_texts(study.get("comment")))
+    for i, text in enumerate(study_notes):
+        g = _guid(skey, "note", f"study:{i}")
+        ns_el = root.find(q("Notes"))
+        if ns_el is None:
+            ns_el = ET.Element(q("Notes"))
+            root.insert(list(root).index(root.find(q("Sources"))) + 1, ns_el)
+        n = ET.SubElement(ns_el, q("Note"), {"guid": g, "name": text.split("\n", 1)[0][:40]})
+        ET.SubElement(n, q("PlainTextContent")).text = text
+        ET.SubElement(root, q("NoteRef"), {"targetGUID": g})
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     errors = list(_schema().iter_errors(root))
     if errors:
@@ -304,6 +396,18 @@ def _verbatim(text: str, passage: str) -> list[tuple[int, int]]:
         spans.append((keep[i], keep[i + len(passage) - 1] + 1))
         i = view.find(passage, i + 1)
     return spans
+
+
+def _texts(v) -> list[str]:
+    """The texts of a language map (``{en: "a"}`` or ``{en: ["a", "b"]}``), or of a string."""
+    if v is None:
+        return []
+    if isinstance(v, dict):
+        out = []
+        for val in v.values():
+            out += [str(x) for x in _list(val)]
+        return out
+    return [str(x) for x in _list(v)]
 
 
 def _list(v):
