@@ -16,7 +16,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDFS
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "qda"))
-from qda_projects import TEXT_A, Doc, build_project, passages, run_crkg  # noqa: E402
+from qda_projects import TEXT_A, Doc, build_project, passages, rewrite_member, run_crkg  # noqa: E402
 
 from crkg.importers.exporter import export_study  # noqa: E402
 from crkg.importers.refi import SCHEMA_FILE  # noqa: E402
@@ -123,13 +123,8 @@ def test_notes_variables_sets_and_coders_survive_the_round_trip(tmp_path):
     notes = f'<Note guid="{guid("n")}" name="memo"><PlainTextContent>About calm.</PlainTextContent></Note>'
     sets = f'<Set guid="{guid("set")}" name="Group A"><MemberSource targetGUID="{sg}"/></Set>'
     build_project(tmp_path / "p.qdpx", [doc], ["Calm"], "maxqda", notes=notes, sets=sets, users=["Ann", "Bo"])
-    with zipfile.ZipFile(tmp_path / "p.qdpx") as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    members["project.qde"] = members["project.qde"].replace(
-        b'isCodable="true">', f'isCodable="true"><NoteRef targetGUID="{guid("n")}"/>'.encode())
-    with zipfile.ZipFile(tmp_path / "p.qdpx", "w") as z:
-        for n, d in members.items():
-            z.writestr(n, d)
+    rewrite_member(tmp_path / "p.qdpx", "project.qde", lambda x: x.replace(
+        b'isCodable="true">', f'isCodable="true"><NoteRef targetGUID="{guid("n")}"/>'.encode()))
     data = tmp_path / "data"
     assert run_crkg("import", tmp_path / "p.qdpx", "--study", "a", "--data", data) == 0
     assert run_crkg("export-qdpx", "--study", "a", "--data", data, tmp_path / "a.qdpx") == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "qda"))
-from qda_projects import TEXT_A, Doc, build_project, guid, run_crkg  # noqa: E402
+from qda_projects import TEXT_A, Doc, build_project, guid, rewrite_member, run_crkg  # noqa: E402
 
 from crkg.importers import limits  # noqa: E402
 
@@ -139,13 +139,9 @@ def test_xlsx_with_an_entity_declaration(tmp_path, capsys):
     wb.active.append(["document", "code", "segment"])
     wb.active.append(["A", "c", "text"])
     wb.save(book)
-    with zipfile.ZipFile(book) as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    members["xl/sharedStrings.xml"] = (b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                                       b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>')
-    with zipfile.ZipFile(book, "w") as z:
-        for n, d in members.items():
-            z.writestr(n, d)
+    rewrite_member(book, "xl/sharedStrings.xml", lambda _x: (
+        b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'))
     _refused(tmp_path, capsys, book, match="declares a document type")
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "qda"))
-from qda_projects import TEXT_A, TEXT_B, Doc, build_project, guid, load_yaml, passages, run_crkg, tree_bytes  # noqa: E402
+from qda_projects import (TEXT_A, TEXT_B, Doc, build_project, guid, load_yaml, passages,  # noqa: E402
+                          rewrite_member, run_crkg, tree_bytes)
 
 PASSAGES_A = [
     ("We organised sandbags floor by floor 🌊", ["Sandbag brigades"]),
@@ -67,12 +68,8 @@ def test_nvivo_offsets_read_with_the_wrong_rule_are_not_placed(tmp_path):
     project = tmp_path / "p.qdpx"
     build_project(project, _docs(), CODES, "nvivo")
     build_project(tmp_path / "right.qdpx", _docs(), CODES, "nvivo")
-    with zipfile.ZipFile(project) as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    members["project.qde"] = members["project.qde"].replace(b'origin="NVivo 12 (12.6.1.970)"', b'origin="MAXQDA 2022"')
-    with zipfile.ZipFile(project, "w") as z:
-        for n, d in members.items():
-            z.writestr(n, d)
+    rewrite_member(project, "project.qde",
+                   lambda x: x.replace(b'origin="NVivo 12 (12.6.1.970)"', b'origin="MAXQDA 2022"'))
     from crkg.importers.refi import read_refi
 
     report = read_refi(project).report
@@ -135,12 +132,8 @@ def test_newer_export_updates_by_identifier_and_keeps_the_filled_mapping(tmp_pat
     renamed = [("Interventions", ["Sandbag brigades"]), ("Outcomes", ["Psychological resilience"]),
                "Residents committee", "Social worker", "Migrant households", "Volunteers"]
     ids = build_project(v2, docs, renamed, "nvivo")
-    with zipfile.ZipFile(v2) as z:   # the scholar renames a code in the tool: same GUID, new name
-        members = {n: z.read(n) for n in z.namelist()}
-    members["project.qde"] = members["project.qde"].replace(b'name="Social worker"', b'name="Social workers"')
-    with zipfile.ZipFile(v2, "w") as z:
-        for n, d in members.items():
-            z.writestr(n, d)
+    # the scholar renames a code in the tool: same GUID, new name
+    rewrite_member(v2, "project.qde", lambda x: x.replace(b'name="Social worker"', b'name="Social workers"'))
     assert ids["codes"]["Social worker"] == guid("code:Social worker")
     code, study = _import(tmp_path, v1)
     mapping = study / "mapping.csv"
@@ -214,15 +207,15 @@ def test_inline_text_cases_variables_sets_and_notes(tmp_path):
     project = tmp_path / "p.qdpx"
     build_project(project, docs, CODES, "maxqda", cases=[("Household 7", ["Inline"], [])], notes=notes, sets=sets)
     xml_var = (f'<Variables><Variable guid="{guid("var")}" name="District" typeOfVariable="Text"/></Variables>')
-    with zipfile.ZipFile(project) as z:
-        qde = z.read("project.qde").decode()
-    qde = qde.replace("</CodeBook>", "</CodeBook>" + xml_var).replace(
-        '<SourceRef', f'<VariableValue><VariableRef targetGUID="{guid("var")}"/><TextValue>North</TextValue>'
-        f'</VariableValue><SourceRef').replace("<Codes>", "<Codes>", 1)
-    qde = qde.replace(f'name="Migrant households" isCodable="true">',
-                      f'name="Migrant households" isCodable="true"><NoteRef targetGUID="{guid("note1")}"/>')
-    with zipfile.ZipFile(project, "w") as z:
-        z.writestr("project.qde", qde)
+
+    def edit(qde: bytes) -> bytes:
+        qde = qde.decode().replace("</CodeBook>", "</CodeBook>" + xml_var).replace(
+            '<SourceRef', f'<VariableValue><VariableRef targetGUID="{guid("var")}"/><TextValue>North</TextValue>'
+            f'</VariableValue><SourceRef')
+        return qde.replace('name="Migrant households" isCodable="true">',
+                           f'name="Migrant households" isCodable="true"><NoteRef targetGUID="{guid("note1")}"/>').encode()
+
+    rewrite_member(project, "project.qde", edit)
     study = _import(tmp_path, project)[1]
     case = load_yaml(study / "cases.yaml")["cases"][0]
     assert case["label"] == {"en": "Household 7"} and case["hasSource"] == ["source:inline"]
