@@ -286,6 +286,7 @@ def _typed_fact(g: Graph, study: Study, code: str, cls: URIRef, vocab: Vocabular
         prop = CRKG.performedBy
     g.add((node, RDFS.label, label))
     g.add((node, CRKG.derivedFrom, URIRef(ID[f"code/{study.key}/{code}"])))
+    g.add((node, CRKG.locator, Literal(f"code {study.code_labels.get(code, code)!r} (co-coding)")))
     return (prop, node)
 
 
