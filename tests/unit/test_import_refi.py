@@ -110,7 +110,7 @@ def test_atlasti_26_names_the_xml_after_the_project_and_changes_guids(tmp_path, 
     # same keys (names and offsets), new identifiers, and the report says so
     assert sorted(p["key"] for p in load_yaml(study / "passages.yaml")["passages"]) == keys1
     assert [c["key"] for c in load_yaml(study / "codebook.yaml")["codes"]] == codes1
-    assert "codes: 7 changed" in out and "passages: 5 changed" in out
+    assert "codes: 7 changed (identifier): " in out and "passages: 5 changed (identifier): " in out
 
 
 def test_same_file_twice_gives_byte_identical_files(tmp_path, capsys):
@@ -144,7 +144,8 @@ def test_newer_export_updates_by_identifier_and_keeps_the_filled_mapping(tmp_pat
     capsys.readouterr()
     assert _import(tmp_path, v2)[0] == 0
     out = capsys.readouterr().out
-    assert "codes: 1 added: volunteers; 3 changed: interventions, psychological-resilience, social-worker" in out
+    assert ("codes: 1 added: volunteers; 3 changed (color, definition, label): interventions, "
+            "psychological-resilience, social-worker") in out
     assert "passages: 1 added: field-notes-b-" in out
     filled = mapping.read_text("utf-8")
     assert "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience," in filled

@@ -511,10 +511,13 @@ def changes(old: dict, plan: Plan) -> list[str]:
         changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
         if added or removed or changed:
             parts = []
+            fields = sorted({f for k in changed for f in set(before[k]) | set(after[k])
+                             if before[k].get(f) != after[k].get(f)})
             for what, keys in (("added", added), ("removed", removed), ("changed", changed)):
                 if keys:
                     shown = ", ".join(keys[:8]) + (f" (+{len(keys) - 8} more)" if len(keys) > 8 else "")
-                    parts.append(f"{len(keys)} {what}: {shown}")
+                    how = f" ({', '.join(fields)})" if what == "changed" else ""
+                    parts.append(f"{len(keys)} {what}{how}: {shown}")
             lines.append(f"{section}: " + "; ".join(parts))
     return lines
 
