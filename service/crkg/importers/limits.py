@@ -21,3 +21,6 @@ MAX_XML_BYTES = 512 * 1024**2
 MAX_TEXT_BYTES = 256 * 1024**2
 #: Depth of XML element nesting (codes nest; nothing real nests this deep).
 MAX_XML_DEPTH = 256
+#: Project XML larger than this is not checked against the REFI-QDA schema on import (the
+#: check only warns, and the pure-Python validator takes about 1 s per 3 MB).
+MAX_VALIDATE_BYTES = 32 * 1024**2

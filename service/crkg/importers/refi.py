@@ -58,7 +58,7 @@ def read_refi(path: Path, sources_dir: Path | None = None) -> Project:
         where = f"{path}!{qde}"
     try:
         root = parse_xml(data, where)
-        return _Reader(root, where, archive, path, sources_dir).read()
+        return _Reader(root, where, archive, path, sources_dir, validate=len(data) <= limits.MAX_VALIDATE_BYTES).read()
     finally:
         if archive is not None:
             archive.close()
@@ -78,13 +78,14 @@ def _find_qde(archive: SafeZip, path: Path) -> str:
 
 class _Reader:
     def __init__(self, root: ET.Element, where: str, archive: SafeZip | None, path: Path,
-                 sources_dir: Path | None):
+                 sources_dir: Path | None, validate: bool = True):
         m = _NS_RE.match(root.tag)
         if not m:
             raise UnusableInput(f"{where}: the root element is {root.tag!r}, not a REFI-QDA "
                                 "<Project> (namespace urn:QDA-XML:project:1.0)")
         self.ns = "{" + m.group(1) + "}"
         self.root = root
+        self.validate = validate
         self.where = where
         self.archive = archive
         self.path = path
@@ -122,7 +123,11 @@ class _Reader:
             if r.get(attr):
                 p.private.append(f"{attr}={r.get(attr)}")
         p.description = self.text_of(r, "Description")
-        self._validate()
+        if self.validate:
+            self._validate()
+        else:
+            p.report.warn(f"{self.where}: larger than {limits.MAX_VALIDATE_BYTES} bytes, not checked against "
+                          "the REFI-QDA schema (every selection is still verified)")
         users = r.find(self.q("Users"))
         if users is not None:
             for u in self.kids(users, "User"):
@@ -163,8 +168,6 @@ class _Reader:
 
     def _validate(self) -> None:
         """Report (not refuse) where the project departs from the REFI-QDA schema."""
-        import xmlschema
-
         schema = _schema()
         errors = []
         for err in schema.iter_errors(self.root):
