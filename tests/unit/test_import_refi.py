@@ -352,3 +352,11 @@ def test_audio_transcript_selections_by_sync_points(tmp_path):
         z.writestr(f"Sources/{tg}.txt", text)
     p = passages(_import(tmp_path, project)[1])["we moved the elders."]
     assert p["source"] == "source:interview-a3-transcript" and p["codedAs"] == ["code:social-worker"]
+
+
+def test_departures_from_the_schema_are_reported_not_refused(tmp_path, capsys):
+    project = tmp_path / "p.qdpx"
+    build_project(project, _docs(), CODES, "maxqda")
+    rewrite_member(project, "project.qde", lambda x: x.replace(b' isCodable="true"', b"", 1))
+    assert _import(tmp_path, project)[0] == 0
+    assert "departs from the REFI-QDA schema (Project-mrt2019.xsd)" in capsys.readouterr().out
