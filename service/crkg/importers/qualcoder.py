@@ -26,7 +26,7 @@ def read_qualcoder(path: Path) -> Project:
     db = path / "data.qda" if path.is_dir() else path
     name = (db.parent.name[:-4] if db.parent.name.endswith(".qda") else db.parent.name) if db.name == "data.qda" else db.stem
     try:
-        con = sqlite3.connect(f"file:{db.resolve()}?mode=ro", uri=True)
+        con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)  # read-only; names with ?/# safe
         con.row_factory = sqlite3.Row
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
     except sqlite3.Error as exc:

@@ -239,7 +239,7 @@ def _read_xlsx(path: Path) -> list[list]:
     z = SafeZip(path)   # zip slip / bomb checks before openpyxl sees the file
     try:
         for name in z.names():
-            if name.endswith((".xml", ".rels")):
+            if name.endswith((".xml", ".rels", ".vml")):
                 parse_xml(z.read(name, limits.MAX_XML_BYTES), f"{path}!{name}")  # no DTDs, no entities
     finally:
         z.close()
