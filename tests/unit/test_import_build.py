@@ -27,12 +27,12 @@ def test_imported_study_answers_intervention_goal_evidence(tmp_path):
     (data / "studies").mkdir(parents=True)
     shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
     doc = Doc("Interview A1.docx", TEXT_A, crlf=True, bom=True, selections=[
-        ("We organised sandbags floor by floor 🌊", ["Sandbag brigades", "Response"]),
+        ("We organised sandbags floor by floor 🌊", ["Sandbag brigades", "Response", "Resource-network integration"]),
         ("floor by floor 🌊 and the social worker called every elder", ["Social worker"]),
         ("Everyone felt calmer 😊", ["Psychological resilience", "Sandbag brigades"]),
     ])
     build_project(tmp_path / "p.qdpx", [doc], [("Interventions", ["Sandbag brigades"]), "Psychological resilience",
-                                                "Social worker", "Response"], "nvivo",
+                                                "Social worker", "Response", "Resource-network integration"], "nvivo",
                   cases=[("Block 3", ["Interview A1.docx"], [])])
     assert run_crkg("import", tmp_path / "p.qdpx", "--study", "flood", "--data", data) == 0
     mapping = data / "studies" / "flood" / "mapping.csv"
