@@ -117,3 +117,12 @@ def test_no_mapping_derives_nothing(tmp_path):
     folder = _study(tmp_path, mapping={})
     d = derive_folder(folder)
     assert d.interventions == [] and len(d.graph) == 0
+
+
+def test_a_reimport_with_a_filled_mapping_prints_what_it_derives(tmp_path, capsys):
+    _study(tmp_path)
+    capsys.readouterr()
+    assert run_crkg("import", tmp_path / "p.qdpx", "--study", "flood", "--data", tmp_path / "data") == 0
+    out = capsys.readouterr().out
+    assert "2 intervention(s) derived from 1 code(s) mapped type,Intervention" in out
+    assert "sandbag-brigades--block-5: incomplete" in out

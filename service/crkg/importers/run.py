@@ -27,6 +27,7 @@ class ImportResult:
     changed: list[str] = field(default_factory=list)
     new: bool = True
     unchanged: bool = False
+    derived: list[str] = field(default_factory=list)   # the co-coding rule's summary, once mapped
 
 
 def detect(path: Path) -> str:
@@ -106,6 +107,11 @@ def import_project(path: Path, study_key: str, data_dir: Path, language: str | N
         result.unchanged = all((folder / rel).is_file() and (folder / rel).read_bytes() == data
                                for rel, data in plan.files.items()) and not plan.stale_sources
     write_study(folder, plan)
+    if any((r.get("relation") or "").strip() for r in old["mapping"]):
+        from crkg.pipeline.derive import derive_folder   # the mapping is filled: what it gives now
+
+        d = derive_folder(folder)
+        result.derived = d.coverage + [f"  {w}" for w in d.warnings]
     return result
 
 
@@ -161,6 +167,9 @@ def format_result(r: ImportResult, input_path: Path) -> str:
         lines.append(f"  warning: {w}")
     for w in p.report.left_out:
         lines.append(f"  warning: {w}")
+    if r.derived:
+        lines.append("  with the filled mapping.csv (crkg.pipeline.derive, the co-coding rule):")
+        lines += [f"    {line}" for line in r.derived]
     n = len(missing) + len(p.report.warnings) + len(p.report.left_out)
     lines.append(f"  {n} warning{'s' if n != 1 else ''}; {len(p.report.left_out)} selection(s) left out. "
                  f"Next: fill {r.folder / 'mapping.csv'} (relation, concept), then crkg build")
