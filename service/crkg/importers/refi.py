@@ -164,6 +164,9 @@ class _Reader:
         self._links()
         self._notes()
         self._sets()
+        graphs = r.find(self.q("Graphs"))
+        if graphs is not None and len(graphs):
+            p.report.warn(f"{len(graphs)} graph(s) (REFI-QDA Graphs, the tool's drawings) are not imported")
         return p
 
     def _validate(self) -> None:
@@ -481,6 +484,9 @@ class _Reader:
     def _notes(self) -> None:
         notes = self.root.find(self.q("Notes"))
         if notes is None:
+            if self.link_pairs:
+                self.project.report.warn(f"{len(self.link_pairs)} link(s) between items (REFI-QDA Links) "
+                                         "are not imported: crkg has no term for them yet")
             return
         note_guids = set()
         for n in self.kids(notes, "Note"):
@@ -494,11 +500,17 @@ class _Reader:
             if not text:
                 continue
             self.notes[guid] = text.replace("\r\n", "\n").replace("\r", "\n")
+        other_links = 0
         for a, b in self.link_pairs:
             if a in note_guids and b in self.by_guid:
                 self.note_targets.setdefault(a, []).append(self.by_guid[b])
             elif b in note_guids and a in self.by_guid:
                 self.note_targets.setdefault(b, []).append(self.by_guid[a])
+            else:
+                other_links += 1
+        if other_links:
+            self.project.report.warn(f"{other_links} link(s) between items (REFI-QDA Links that attach no "
+                                     "note) are not imported: crkg has no term for them yet")
         for guid in sorted(self.notes):
             targets = self.note_targets.get(guid) or [self.project]
             for t in targets:
