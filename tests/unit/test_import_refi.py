@@ -360,3 +360,13 @@ def test_departures_from_the_schema_are_reported_not_refused(tmp_path, capsys):
     rewrite_member(project, "project.qde", lambda x: x.replace(b' isCodable="true"', b"", 1))
     assert _import(tmp_path, project)[0] == 0
     assert "departs from the REFI-QDA schema (Project-mrt2019.xsd)" in capsys.readouterr().out
+
+
+def test_links_between_codes_are_reported_not_dropped_silently(tmp_path, capsys):
+    project = tmp_path / "p.qdpx"
+    build_project(project, _docs(), CODES, "maxqda")
+    link = (f'<Links><Link guid="{guid("link")}" name="leads to" originGUID="{guid("code:Social worker")}" '
+            f'targetGUID="{guid("code:Psychological resilience")}"/></Links>')
+    rewrite_member(project, "project.qde", lambda x: x.replace(b"</Project>", link.encode() + b"</Project>"))
+    assert _import(tmp_path, project)[0] == 0
+    assert "1 link(s) between items (REFI-QDA Links) are not imported" in capsys.readouterr().out
