@@ -149,10 +149,10 @@ def test_guard_unit_resolves_prefixes_and_escapes():
 def test_guard_is_cheap():
     query = ("PREFIX ex: <http://example.org/> SELECT ?s ?label WHERE { ?s a ex:Thing ; "
              "<http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(LANG(?label) = 'en') } LIMIT 100")
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(200):
         guard.check(query)
-    per_query = (time.perf_counter() - start) / 200
+    per_query = (time.process_time() - start) / 200
     assert per_query < 0.002, f"{per_query * 1000:.2f} ms per query"
 
 
@@ -164,9 +164,9 @@ def test_guard_is_cheap():
 def test_guard_work_is_bounded_on_hostile_text(hostile, refused):
     """A megabyte built to make the guard quadratic is read in well under a second,
     and whatever the guard could not look through is refused (fail-closed)."""
-    start = time.perf_counter()
+    start = time.process_time()
     info = guard.analyse(hostile)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert (guard.UNRESOLVED in info.services) is refused
     if refused:
         with pytest.raises(ServiceNotAllowed):
@@ -178,9 +178,9 @@ def test_guard_work_is_bounded_on_hostile_text(hostile, refused):
     ("<a" + "b" * 50) * 20_000, ("a" * 1000 + ":") * 1000, "PREFIX a: <b> " * 70_000,
 ])
 def test_query_form_lexing_is_linear(hostile):
-    start = time.perf_counter()
+    start = time.process_time()
     guard.analyse(hostile)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 # ------------------------------------------------------------------ nesting
