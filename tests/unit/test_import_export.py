@@ -4,7 +4,6 @@ goal answers."""
 
 from __future__ import annotations
 
-import csv
 import sys
 import zipfile
 from pathlib import Path
@@ -16,7 +15,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDFS
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "qda"))
-from qda_projects import TEXT_A, Doc, build_project, passages, rewrite_member, run_crkg  # noqa: E402
+from qda_projects import TEXT_A, Doc, accept_suggestions, build_project, passages, rewrite_member, run_crkg  # noqa: E402
 
 from crkg.importers.exporter import export_study  # noqa: E402
 from crkg.importers.refi import SCHEMA_FILE  # noqa: E402
@@ -58,21 +57,11 @@ def test_passages_not_found_verbatim_are_reported_not_guessed(first_export):
     assert all("not placed by guess" in s for s in report.skipped)
 
 
-def _fill_from_suggestions(mapping: Path, keep=("type crkg:Intervention", "exactMatch crkg:")):
-    with mapping.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
-    for r in rows[1:]:
-        if r[3].startswith(keep):
-            r[1], r[2] = r[3].split(" ", 1)
-    with mapping.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
 def test_round_trip_gives_the_same_intervention_goal_answers(first_export, tmp_path):
     out, report = first_export
     assert run_crkg("import", out, "--study", "round-trip", "--data", tmp_path / "data", "--language", "zh") == 0
     folder = tmp_path / "data" / "studies" / "round-trip"
-    _fill_from_suggestions(folder / "mapping.csv")
+    accept_suggestions(folder / "mapping.csv", actor_types=False)
     d = derive_folder(folder)
     g = d.graph
     code_label = {}

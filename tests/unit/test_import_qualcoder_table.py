@@ -136,7 +136,7 @@ def test_maxqda_overview_of_coded_segments_xlsx(tmp_path):
     code, study = _import(tmp_path, tmp_path / "segments.xlsx", "--sources", tmp_path / "docs")
     assert code == 0
     p = passages(study)["The residents' committee met the volunteers"]
-    assert p["locator"] == "paragraph 2" and p["note"] == {"en": "weekly"}
+    assert p["locator"] == "Field notes B, ¶2" and p["note"] == {"en": "weekly"}
     assert p["codedAs"] == ["code:residents-committee"]
     codes = {c["key"]: c for c in load_yaml(study / "codebook.yaml")["codes"]}
     assert codes["residents-committee"]["broader"] == "code:actors"

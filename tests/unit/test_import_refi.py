@@ -138,8 +138,9 @@ def test_newer_export_updates_by_identifier_and_keeps_the_filled_mapping(tmp_pat
     code, study = _import(tmp_path, v1)
     mapping = study / "mapping.csv"
     text = mapping.read_text(encoding="utf-8").replace(
-        "Outcomes > Psychological resilience,,,", "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience,"
-    ).replace("Social worker,,,", "Social worker,type,SocialWorker,")
+        "Outcomes > Psychological resilience,,PsychologicalResilience",
+        "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience"
+    ).replace("Social worker,,SocialWorker", "Social worker,type,SocialWorker")
     mapping.write_text(text, encoding="utf-8")
     capsys.readouterr()
     assert _import(tmp_path, v2)[0] == 0
@@ -148,8 +149,8 @@ def test_newer_export_updates_by_identifier_and_keeps_the_filled_mapping(tmp_pat
             "psychological-resilience, social-worker") in out
     assert "passages: 1 added: field-notes-b-" in out
     filled = mapping.read_text("utf-8")
-    assert "Outcomes > Psychological resilience,exactMatch,PsychologicalResilience," in filled
-    assert "\nSocial workers,type,SocialWorker," in filled
+    assert "\nOutcomes > Psychological resilience,exactMatch,PsychologicalResilience\n" in filled
+    assert "\nSocial workers,type,SocialWorker\n" in filled
 
 
 def test_codes_keep_hierarchy_colour_and_description(tmp_path):
@@ -251,7 +252,7 @@ def test_media_selections_keep_their_range_and_quote_no_text(tmp_path):
     audio = items["interview-a2-t115-61100"]
     assert audio["mediaStart"] == 115 and audio["mediaEnd"] == 61100 and "text" not in audio
     assert audio["codingNote"] == {"en": "A selection of an audio source: no text is quoted."}
-    assert audio["locator"] == "Interview A2.m4a, 00:00:00.115–00:01:01.100"
+    assert audio["locator"] == "Interview A2.m4a, 00:00:00–00:01:02"   # whole seconds, the range covered
     assert items["map-r783-1238-1172-1788"]["region"] == "783,1238,1172,1788"
     assert "/home/ann" not in "".join(p.read_text("utf-8") for p in study.glob("*.yaml"))
 
@@ -283,19 +284,23 @@ def test_privacy_by_default_and_keep_names(tmp_path):
     assert passages(study2)["Everyone felt calmer 😊"]["codedBy"] == ["Ann Example"]
 
 
-def test_mapping_lists_every_code_with_suggestions(tmp_path):
+def test_mapping_lists_every_code_with_relation_empty_and_a_suggested_concept(tmp_path):
     project = tmp_path / "p.qdpx"
     build_project(project, _docs(), CODES, "nvivo")
-    lines = (_import(tmp_path, project)[1] / "mapping.csv").read_text("utf-8").splitlines()
-    assert lines[0] == "code,relation,concept,suggested,note"
-    rows = {line.split(",")[0]: line for line in lines[1:]}
-    assert len(rows) == 7
-    assert rows["Outcomes > Psychological resilience"].startswith(
-        "Outcomes > Psychological resilience,,,exactMatch crkg:PsychologicalResilience,1 passage")
-    assert rows["Social worker"].startswith("Social worker,,,type crkg:SocialWorker,")
-    assert rows["Interventions > Sandbag brigades"].startswith(
-        "Interventions > Sandbag brigades,,,type crkg:Intervention,")
-    assert rows["Migrant households"] == "Migrant households,,,,1 passage"
+    mapping = _import(tmp_path, project)[1] / "mapping.csv"
+    assert mapping.read_text("utf-8").splitlines() == [
+        "code,relation,concept",
+        "Interventions,,",
+        "Interventions > Sandbag brigades,,Intervention",
+        "Outcomes,,",
+        "Outcomes > Psychological resilience,,PsychologicalResilience",
+        "Residents committee,,ResidentsCommittee",
+        "Social worker,,SocialWorker",
+        "Migrant households,,",
+    ]
+    from crkg.pipeline.mapping import count_unmapped, read_mapping
+
+    assert read_mapping(mapping) == [] and count_unmapped(mapping) == 7
 
 
 def test_a_hand_coded_study_is_not_overwritten_without_force(tmp_path, capsys):
@@ -324,7 +329,7 @@ def test_a_mapping_row_of_a_removed_code_is_reported(tmp_path, capsys):
     build_project(tmp_path / "a.qdpx", _docs(), CODES, "nvivo")
     study = _import(tmp_path, tmp_path / "a.qdpx")[1]
     mapping = study / "mapping.csv"
-    mapping.write_text(mapping.read_text("utf-8").replace("Migrant households,,,", "Migrant households,type,TargetGroup,"),
+    mapping.write_text(mapping.read_text("utf-8").replace("Migrant households,,", "Migrant households,type,TargetGroup"),
                        encoding="utf-8")
     docs = _docs()
     docs[1].selections = [("They shared rice", ["Social worker"])]

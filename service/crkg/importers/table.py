@@ -137,7 +137,8 @@ def read_table(path: Path, sources_dir: Path | None = None) -> Project:
             loc = cell(row, "locator")
             if maxqda and cell(row, "begin_par"):
                 b, e = cell(row, "begin_par"), cell(row, "end_par")
-                loc = loc or (f"paragraph {b}" if not e or e == b else f"paragraphs {b}–{e}")
+                where = f"¶{b}" if not e or e == b else f"¶¶{b}–{e}"   # the locator grammar's paragraphs
+                loc = loc or f"{' '.join(doc.replace(',', ' ').split())}, {where}"
             sel.locator = loc or None
             if not _place(sel, src, cell(row, "start"), cell(row, "end"), where, p):
                 continue

@@ -7,8 +7,8 @@ Files the importer owns (rewritten by every import; edit ``mapping.csv``, not th
 ``codebook.yaml``  ``codebook:`` and ``codes:`` (hierarchy by ``broader``)
 ``cases.yaml``     ``cases:`` (``hasSource``, ``hasEvidence`` from the project's cases)
 ``passages.yaml``  ``passages:`` — every placed selection with its selectors and codings
-``mapping.csv``    ``code,relation,concept`` + ``suggested,note``; rows the scholar filled
-                   are kept across re-imports
+``mapping.csv``    ``code,relation,concept``: relation empty, concept the suggested crkg
+                   term; rows the scholar filled are kept across re-imports
 
 Other files in the folder are never touched. The output is deterministic (no dates, sorted
 where the project gives no order), so importing the same file twice gives the same bytes;
@@ -34,10 +34,10 @@ from crkg.importers.keys import KeyMaker
 from crkg.importers.model import Project, Selection
 from crkg.importers.offsets import context
 from crkg.importers.vocabulary import curie, load_vocabulary, normalise
+from crkg.pipeline.mapping import COLUMNS as MAPPING_COLUMNS
 
 OWNED_YAML = ("study.yaml", "sources.yaml", "codebook.yaml", "cases.yaml", "passages.yaml")
 MAPPING_FILE = "mapping.csv"
-MAPPING_COLUMNS = ["code", "relation", "concept", "suggested", "note"]
 #: Code names that say "the codes under me are interventions".
 INTERVENTION_PARENTS = {"intervention", "interventions", "practice", "practices", "干预", "实践", "措施"}
 
@@ -229,7 +229,6 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
         groups.setdefault((src.key, rng), []).append(sel)
     passage_items = []
     passage_key_of: dict[str, str] = {}
-    code_passages: dict[str, int] = {}
     for (skey, rng), sels in sorted(groups.items(), key=lambda kv: _sort_key(kv[0])):
         src = next(s for s in project.sources if s.key == skey)
         first = sels[0]
@@ -258,8 +257,6 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
                     guids.append(g)
                 if g:
                     passage_key_of[g] = key
-        for k in codes:
-            code_passages[k] = code_passages.get(k, 0) + 1
         item = {"key": key}
         if rng[0] == "t":
             prefix, suffix = context(src.text, first.start, first.end)
@@ -271,14 +268,14 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
                 item["prefix"] = prefix
             if suffix:
                 item["suffix"] = suffix
-            item["locator"] = first.locator or f"{src.name}, line {src.text.count(chr(10), 0, first.start) + 1}"
+            item["locator"] = first.locator or _text_locator(src.name, src.text, first.start, first.end)
         elif rng[0] == "q":
             item["text"] = lmap(first.text)
             item["source"] = f"source:{skey}"
-            item["locator"] = first.locator or src.name
+            item["locator"] = first.locator or _document(src.name)
         else:
             item["source"] = f"source:{skey}"
-            item["locator"] = f"{src.name}, {_media_locator(first)}"
+            item["locator"] = f"{_document(src.name)}, {_media_locator(first)}"
             if first.media_start is not None:
                 item["mediaStart"] = first.media_start
                 item["mediaEnd"] = first.media_end
@@ -321,7 +318,9 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
             item["caseVariable"] = [f"{n}: {v}" for n, v in c.variables]
         if c.notes:
             item["note"] = {lang: list(c.notes) if len(c.notes) > 1 else c.notes[0]}
-        item["locator"] = f"QDA case {c.name}"
+        where = _case_locator(c, src_by_guid, passage_items, passage_key_of)
+        if where:
+            item["locator"] = where
         case_items.append(item)
 
     # --- study record -----------------------------------------------------------------
@@ -340,13 +339,16 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
         if k not in study and k not in ("comment", "note"):
             study[k] = v
 
+    for items, file, section in ((src_items, "sources.yaml", "sources"), (code_items, "codebook.yaml", "codes"),
+                                 (case_items, "cases.yaml", "cases"), (passage_items, "passages.yaml", "passages")):
+        _keep_added(items, _items(old, file, section), IMPORTER_FIELDS[section])
     plan.files["study.yaml"] = _dump({"study": study}, header)
     plan.files["sources.yaml"] = _dump({"sources": src_items}, header)
     plan.files["codebook.yaml"] = _dump({"codebook": {"label": {"en": f"Codebook of {project.name}"}},
                                          "codes": code_items}, header)
     plan.files["cases.yaml"] = _dump({"cases": case_items} if case_items else {}, header)
     plan.files["passages.yaml"] = _dump({"passages": passage_items}, header)
-    plan.files[MAPPING_FILE] = _mapping(project, code_paths, code_passages, old["mapping"], old_code_paths)
+    plan.files[MAPPING_FILE] = _mapping(project, code_paths, old["mapping"], old_code_paths)
     _verify(plan, passage_items, src_items)
     plan.counts = {"sources": len(src_items), "texts": sum(1 for s in project.sources if s.text is not None),
                    "placed": sum(1 for i in passage_items if "start" in i),
@@ -357,6 +359,26 @@ def plan_study(project: Project, opts: Options, old: dict | None = None) -> Plan
     plan.stale_sources = sorted(f for f in old_files if isinstance(f, str) and f not in plan.files
                                 and f.startswith("sources/"))
     return plan
+
+
+#: The fields the importer writes, per section; any other field of an item (e.g. a case's
+#: ``respondsTo`` or ``aboutCommunity``, added by the scholar) is kept on re-import.
+IMPORTER_FIELDS = {
+    "sources": {"key", "label", "language", "file", "sha256", "identifier", "comment", "caseVariable", "qdaSet",
+                "note", "codingNote"},
+    "codes": {"key", "label", "broader", "identifier", "color", "definition", "note", "qdaSet", "codingNote"},
+    "cases": {"key", "label", "identifier", "hasSource", "hasEvidence", "comment", "caseVariable", "note", "locator"},
+    "passages": {"key", "text", "source", "start", "end", "prefix", "suffix", "locator", "mediaStart", "mediaEnd",
+                 "region", "page", "codingNote", "codedAs", "identifier", "codedBy", "note"},
+}
+
+
+def _keep_added(items: list[dict], old_items: list[dict], owned: set[str]) -> None:
+    old_by_key = {i["key"]: i for i in old_items}
+    for item in items:
+        for k, v in (old_by_key.get(item["key"]) or {}).items():
+            if k not in owned and k not in item:
+                item[k] = v
 
 
 def _by_identifier(items: list[dict]) -> dict[str, str]:
@@ -419,29 +441,63 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def _ms(ms: int) -> str:
-    s, ms = divmod(ms, 1000)
+def _document(name: str) -> str:
+    """A source's name as the document part of a locator (which takes no comma)."""
+    return " ".join(name.replace(",", " ").split()) or "document"
+
+
+def _lines(text: str, start: int, end: int) -> str:
+    a = text.count("\n", 0, start) + 1
+    b = text.count("\n", 0, max(start, end - 1)) + 1
+    return f"l. {a}" if a == b else f"ll. {a}–{b}"
+
+
+def _text_locator(name: str, text: str, start: int, end: int) -> str:
+    """``Interview A1, ll. 3–4`` (data/README.md, "Locators": lines of the stored text)."""
+    return f"{_document(name)}, {_lines(text, start, end)}"
+
+
+def _case_locator(case, src_by_guid, passage_items, passage_key_of) -> str | None:
+    """Where a QDA case is found: its first document as a whole, else its first passage."""
+    for g in case.sources:
+        src = src_by_guid.get(g)
+        if src is not None and src.text:
+            return _text_locator(src.name, src.text, 0, len(src.text))
+    keys = [passage_key_of[g] for g in case.selections if g in passage_key_of]
+    for item in passage_items:
+        if item["key"] in keys:
+            return item["locator"]
+    return None
+
+
+def _hms(ms: int, up: bool = False) -> str:
+    s = -(-ms // 1000) if up else ms // 1000
     h, s = divmod(s, 3600)
     m, s = divmod(s, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+    return f"{h:02d}:{m:02d}:{s:02d}"
 
 
 def _media_locator(sel: Selection) -> str:
+    """Page, and time range in whole seconds (the locator grammar's timestamps; the exact
+    milliseconds are in mediaStart/mediaEnd). The grammar has no part for a picture's
+    region: that one is written as is."""
     bits = []
     if sel.page is not None:
-        bits.append(f"page {sel.page}")
+        bits.append(f"p. {sel.page}")
     if sel.media_start is not None:
-        bits.append(f"{_ms(sel.media_start)}–{_ms(sel.media_end)}")
+        bits.append(f"{_hms(sel.media_start)}–{_hms(sel.media_end, up=True)}")
     if sel.region is not None:
         x1, y1, x2, y2 = sel.region
         bits.append(f"region ({x1},{y1})–({x2},{y2})")
     return ", ".join(bits)
 
 
-def _mapping(project: Project, code_paths: dict, code_passages: dict, old_rows: list[dict],
-             old_code_paths: dict) -> bytes:
-    """mapping.csv: every code; rows the scholar filled are kept, found by the code's path,
-    key or identifier at the last import (so a code renamed in the tool keeps its row)."""
+def _mapping(project: Project, code_paths: dict, old_rows: list[dict], old_code_paths: dict) -> bytes:
+    """mapping.csv (columns ``code,relation,concept`` exactly, as crkg.pipeline.mapping reads
+    it): every code, relation empty, and as ``concept`` the crkg term its label clearly
+    matches (a suggestion: a row without a relation is ignored until the scholar writes one).
+    Rows the scholar filled are kept, found by the code's key, path or identifier at the
+    last import (so a code renamed in the tool keeps its row)."""
     vocab = load_vocabulary()
     kept = {}
     for row in old_rows:
@@ -456,28 +512,29 @@ def _mapping(project: Project, code_paths: dict, code_passages: dict, old_rows: 
     for c in project.codes:
         path = code_paths[c.guid]
         hit = next((k for k in (c.key, path, c.guid or "") if k in kept), None)
-        row = kept.get(hit) if hit else None
+        row = kept.get(hit) if hit else {}
         used.add(hit)
-        suggestion, why = "", ""
-        hits = vocab.suggest(c.name)
-        if hits:
-            term = hits[0]
-            rel = "type" if term in vocab.type_classes else "exactMatch"
-            suggestion = f"{rel} {curie(term)}"
-            why = "label matches"
-        else:
-            parent = code_by_guid.get(c.parent)
-            if parent is not None and normalise(parent.name) in INTERVENTION_PARENTS:
-                suggestion, why = "type crkg:Intervention", f"under {parent.name!r}"
-        n = code_passages.get(c.key, 0)
-        note = f"{n} passage{'s' if n != 1 else ''}" + (f"; {why}" if why else "")
-        w.writerow([path, (row or {}).get("relation", "") or "", (row or {}).get("concept", "") or "",
-                    suggestion, note])
+        relation = (row.get("relation") or "").strip()
+        concept = (row.get("concept") or "").strip() if relation else suggest(vocab, c, code_by_guid)
+        w.writerow([path, relation, concept])
     for name, row in kept.items():
-        if name not in used:
+        if name not in used and (row.get("relation") or "").strip():
             project.report.warn(f"mapping.csv: the row for code {row.get('code')!r} ({row.get('relation')},"
                                 f"{row.get('concept')}) was dropped: the code is no longer in the project")
     return out.getvalue().encode("utf-8")
+
+
+def suggest(vocab, code, code_by_guid) -> str:
+    """The crkg term a code's label clearly matches (normalised label, alternative label or
+    local name of a codebook concept or a class usable with ``type``), or ``Intervention``
+    for a code under one named Interventions/Practices; else ``""``."""
+    hits = vocab.suggest(code.name)
+    if hits:
+        return curie(hits[0]).removeprefix("crkg:")
+    parent = code_by_guid.get(code.parent)
+    if parent is not None and normalise(parent.name) in INTERVENTION_PARENTS:
+        return "Intervention"
+    return ""
 
 
 def _verify(plan: Plan, passage_items: list[dict], src_items: list[dict]) -> None:
