@@ -80,6 +80,7 @@ class Passage:
     start: int | None
     end: int | None
     codes: list[str]
+    locator: str | None = None
 
 
 @dataclass
@@ -131,7 +132,8 @@ def read_study(folder: Path) -> Study:
             s.code_names[str(ident)] = k
     for p in sec.get("passages", []):
         s.passages[p["key"]] = Passage(p["key"], _ref(p["source"]) if p.get("source") else None,
-                                       p.get("start"), p.get("end"), [_ref(c) for c in _list(p.get("codedAs"))])
+                                       p.get("start"), p.get("end"), [_ref(c) for c in _list(p.get("codedAs"))],
+                                       p.get("locator"))
     for c in sec.get("cases", []):
         lab = c.get("label") or {}
         s.cases[c["key"]] = (str(lab.get(lang) or next(iter(lab.values()), c["key"])),
@@ -209,9 +211,12 @@ def derive(study: Study, rows: list[MappingRow], vocab: Vocabulary) -> Derivatio
             g.add((it, RDFS.label, Literal(label, lang=lang)))
             g.add((it, CRKG.derivedBy, CRKG.CoCodingRule))
             g.add((it, CRKG.derivedFrom, iri("code", code)))
-            g.add((it, CRKG.locator, Literal(f"co-coding of code {study.code_labels.get(code, code)!r}"
-                                             + (f" in case {study.cases[gkey][0]!r}" if kind == "case" else
-                                                f" in source {gkey}"))))
+            for loc in sorted({p.locator for p in evidence if p.locator}):   # where its passages are
+                g.add((it, CRKG.locator, Literal(loc)))
+            g.add((it, CRKG.codingNote, Literal(
+                f"Derived by the co-coding rule from the code {study.code_labels.get(code, code)!r}"
+                + (f" in the case {study.cases[gkey][0]!r}." if kind == "case" else f" in the source {gkey}."),
+                lang="en")))
             if kind == "case":
                 g.add((it, CRKG.inCase, iri("case", gkey)))
             for p in evidence:
@@ -223,7 +228,9 @@ def derive(study: Study, rows: list[MappingRow], vocab: Vocabulary) -> Derivatio
                         for prop, concept in sorted(facts.get(fcode, ())):
                             got.setdefault((prop, concept), []).append(q.key)
                         for cls in sorted(typed.get(fcode, ())):
-                            got.setdefault(_typed_fact(g, study, fcode, cls, vocab, study_iri, lang), []).append(q.key)
+                            first = min(by_code[fcode], key=lambda x: (x.source or "", x.start or 0, x.key))
+                            got.setdefault(_typed_fact(g, study, fcode, cls, first.locator, study_iri, lang),
+                                           []).append(q.key)
             for (prop, value), carriers in sorted(got.items()):
                 g.add((it, prop, value))
                 fact = URIRef(ID[f"derived-fact/{sk}/{ikey}--{_local(prop)}--{_local(value)}"])
@@ -267,7 +274,7 @@ def _local(term) -> str:
     return s.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _typed_fact(g: Graph, study: Study, code: str, cls: URIRef, vocab: Vocabulary, study_iri, lang):
+def _typed_fact(g: Graph, study: Study, code: str, cls: URIRef, locator: str | None, study_iri, lang):
     """(property, node) for a code typed ``type,<class>``: an actor, target group or mechanism
     of the study named by the code (one node per code, shared by the interventions)."""
     label = Literal(study.code_labels.get(code, code), lang=lang)
@@ -286,7 +293,8 @@ def _typed_fact(g: Graph, study: Study, code: str, cls: URIRef, vocab: Vocabular
         prop = CRKG.performedBy
     g.add((node, RDFS.label, label))
     g.add((node, CRKG.derivedFrom, URIRef(ID[f"code/{study.key}/{code}"])))
-    g.add((node, CRKG.locator, Literal(f"code {study.code_labels.get(code, code)!r} (co-coding)")))
+    if locator:   # where the code is first applied
+        g.add((node, CRKG.locator, Literal(locator)))
     return (prop, node)
 
 
