@@ -35,40 +35,17 @@ rdflib triples; :func:`derive_folder` reads a study folder and its ``mapping.csv
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from crkg.errors import CrkgError
 from crkg.importers.vocabulary import FACT_PROPERTY, Vocabulary, load_vocabulary
 from crkg.importers.writer import read_sections
 from crkg.namespaces import CRKG, ID
 
-try:  # the model branch's reader (FORMAT.md); the private one below until it lands
-    from crkg.pipeline.mapping import MappingRow, read_mapping
-except ImportError:  # pragma: no cover - replaced when crkg.pipeline.mapping exists
-    @dataclass
-    class MappingRow:  # type: ignore[no-redef]
-        code: str
-        relation: str
-        concept: str
-        line: int
-
-    def read_mapping(path: Path) -> list[MappingRow]:  # type: ignore[no-redef]
-        """Minimal private reader of ``mapping.csv`` (columns ``code,relation,concept``
-        first; further columns ignored), same signature as crkg.pipeline.mapping's."""
-        path = Path(path)
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = [h.strip() for h in next(reader, [])]
-            if header[:3] != ["code", "relation", "concept"]:
-                raise CrkgError(f"{path}:1: the columns must start code,relation,concept (got {header[:3]})")
-            return [MappingRow(r[0].strip(), (r[1] if len(r) > 1 else "").strip(),
-                               (r[2] if len(r) > 2 else "").strip(), n)
-                    for n, r in enumerate(reader, start=2) if r and r[0].strip()]
+from crkg.pipeline.mapping import MappingRow, read_mapping  # noqa: F401 - MappingRow: derive's input type
 
 MATCHES = {"exactMatch", "closeMatch", "broadMatch"}
 
