@@ -91,8 +91,9 @@ def test_incomplete_interventions_are_warnings_with_a_coverage_summary(tmp_path)
     d = derive_folder(_study(tmp_path))
     assert any("sandbag-brigades--block-5: incomplete" in w and "an actor" in w and "a mode" in w
                for w in d.warnings)
-    assert d.coverage[0] == ("2 intervention(s) derived from 1 code(s) mapped type,Intervention: 1 with an actor, "
-                             "0 with a mode, 2 with a goal, 1 with a phase, 2 in a case")
+    assert d.coverage == ["2 intervention(s) derived from 1 code(s) mapped type,Intervention: 1 with an actor, "
+                          "0 with a mode, 2 with a goal, 1 with a phase, 2 in a case",
+                          "4 code(s) of mapping.csv not yet mapped (ignored)"]
 
 
 def test_without_cases_the_source_document_is_the_unit(tmp_path):

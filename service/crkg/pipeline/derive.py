@@ -45,7 +45,7 @@ from crkg.importers.vocabulary import FACT_PROPERTY, Vocabulary, load_vocabulary
 from crkg.importers.writer import read_sections
 from crkg.namespaces import CRKG, ID
 
-from crkg.pipeline.mapping import MappingRow, read_mapping  # noqa: F401 - MappingRow: derive's input type
+from crkg.pipeline.mapping import MappingRow, count_unmapped, read_mapping
 
 MATCHES = {"exactMatch", "closeMatch", "broadMatch"}
 
@@ -119,8 +119,9 @@ def read_study(folder: Path) -> Study:
     return s
 
 
-def derive(study: Study, rows: list[MappingRow], vocab: Vocabulary) -> Derivation:
-    """The interventions and facts the co-coding rule gives (see the module docstring)."""
+def derive(study: Study, rows: list[MappingRow], vocab: Vocabulary, unmapped: int | None = None) -> Derivation:
+    """The interventions and facts the co-coding rule gives (see the module docstring);
+    *unmapped*, the count of mapping.csv rows without a relation, goes into the summary."""
     g = Graph()
     d = Derivation(graph=g)
     sk = study.key
@@ -236,8 +237,8 @@ def derive(study: Study, rows: list[MappingRow], vocab: Vocabulary) -> Derivatio
     d.coverage.append(f"{n} intervention(s) derived from {len(set(intervention_codes))} code(s) mapped "
                       f"type,Intervention: {stats['actor']} with an actor, {stats['mode']} with a mode, "
                       f"{stats['goal']} with a goal, {stats['phase']} with a phase, {stats['case']} in a case")
-    unmapped = sum(1 for r in rows if not r.relation)
-    d.coverage.append(f"{unmapped} code(s) of mapping.csv not yet mapped (ignored)")
+    if unmapped:
+        d.coverage.append(f"{unmapped} code(s) of mapping.csv not yet mapped (ignored)")
     return d
 
 
@@ -279,5 +280,7 @@ def derive_folder(folder: Path, mapping_file: Path | None = None, vocab: Vocabul
     """:func:`derive` for a study folder and its ``mapping.csv`` (no mapping: nothing derived)."""
     folder = Path(folder)
     mapping_file = Path(mapping_file) if mapping_file else folder / "mapping.csv"
-    rows = read_mapping(mapping_file) if mapping_file.is_file() else []
-    return derive(read_study(folder), rows, vocab or load_vocabulary())
+    if not mapping_file.is_file():
+        return derive(read_study(folder), [], vocab or load_vocabulary())
+    return derive(read_study(folder), read_mapping(mapping_file), vocab or load_vocabulary(),
+                  unmapped=count_unmapped(mapping_file))
