@@ -72,7 +72,6 @@ def test_imported_study_builds_with_every_passage_verified(tmp_path):
     assert all(stored[s:e] == text for text, s, e in got)
 
 
-@pytest.mark.xfail(strict=False, reason="needs the converter to call crkg.pipeline.derive (the lead's integration)")
 def test_imported_study_answers_intervention_goal_evidence(tmp_path):
     from crkg.pipeline.build import build
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import yaml
 
 from crkg.errors import CrkgError
-from crkg.importers.refi import SCHEMA_FILE, _schema
+from crkg.importers.refi import SCHEMA_FILE, refi_schema
 from crkg.importers.writer import read_sections
 from crkg.namespaces import CRKG
 from crkg.version import __version__
@@ -369,7 +369,7 @@ def export_study(folder: Path, out: Path) -> ExportReport:
         ET.SubElement(n, q("PlainTextContent")).text = text
         ET.SubElement(root, q("NoteRef"), {"targetGUID": g})
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    errors = list(_schema().iter_errors(root))
+    errors = list(refi_schema().iter_errors(root))
     if errors:
         raise CrkgError(f"the export is not valid REFI-QDA ({SCHEMA_FILE.name}): {errors[0].reason}")
     report.codes = len(code_el)

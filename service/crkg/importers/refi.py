@@ -171,7 +171,7 @@ class _Reader:
 
     def _validate(self) -> None:
         """Report (not refuse) where the project departs from the REFI-QDA schema."""
-        schema = _schema()
+        schema = refi_schema()
         errors = []
         for err in schema.iter_errors(self.root):
             errors.append(err.reason or str(err.message))
@@ -531,7 +531,7 @@ class _Reader:
                     obj.sets.append(name)
 
 
-def _schema():
+def refi_schema():
     import xmlschema
 
     global _SCHEMA

@@ -14,7 +14,7 @@ from crkg.errors import CrkgError
 from crkg.importers import UnusableInput
 from crkg.importers.model import Project
 from crkg.importers.writer import Options, changes, plan_study, read_owned, write_study
-from crkg.pipeline.studies import _LANG_RE, KEY_RE  # the study format's own rules for keys and tags
+from crkg.pipeline.studies import KEY_RE, LANG_RE  # the study format's own rules for keys and tags
 
 _HOME_RE = re.compile(r"(/home/[^/\s\"']+|/Users/[^/\s\"']+|[A-Za-z]:\\\\?Users\\\\?[^\\\s\"']+)")
 
@@ -75,7 +75,7 @@ def import_project(path: Path, study_key: str, data_dir: Path, language: str | N
     """Import *path* as study *study_key* under ``data_dir/studies/`` (see module docstring)."""
     if not KEY_RE.match(study_key):
         raise CrkgError(f"--study {study_key!r}: a key is letters, digits, '.', '_' or '-'")
-    if language is not None and not _LANG_RE.match(language):
+    if language is not None and not LANG_RE.match(language):
         raise CrkgError(f"--language {language!r} is not a BCP 47 language tag (e.g. en, zh, hu)")
     folder = Path(data_dir) / "studies" / study_key
     project = read_project(Path(path), sources_dir)
