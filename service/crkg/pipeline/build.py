@@ -367,6 +367,11 @@ def build(
     if dist_dir is not None:
         steps.run("write dist/", _write_dist, dist_dir, dataset, graph_iris)
     steps.run("load store", _load_store, store_dir, dataset, graph_iris)
+    # side artefact of the store: the full-text index, written beside it and renamed
+    # into place right after it (crkg.search.index)
+    from crkg.search.index import index_path, write_index
+
+    write_index(index_path(store_dir), dataset)
 
     counts = {iri: len(g) for iri, g in graphs.items()}
     manifest_path(store_dir).write_text(
