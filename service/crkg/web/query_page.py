@@ -54,6 +54,17 @@ class Example:
     title: str
     description: str
     query: str
+    #: ``# title-zh:`` (queries/README.md); empty when the file has none
+    title_zh: str = ""
+
+    def title_in(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" and self.title_zh else self.title
+
+    def other_title(self, lang: str) -> tuple[str, str] | None:
+        """(title, language) in the other language, if the file has both."""
+        if not self.title_zh or self.title_zh == self.title:
+            return None
+        return (self.title, "en") if lang == "zh" else (self.title_zh, "zh")
 
 
 def cq_dir() -> Path:
@@ -81,6 +92,7 @@ def load_examples(folder: Path) -> list[Example]:
                 # The competency questions state the scholar's question (queries/README.md).
                 description=headers.get("description") or headers.get("question", ""),
                 query=text,
+                title_zh=headers.get("title-zh", ""),
             )
         )
     return examples
@@ -98,6 +110,10 @@ def _start_query() -> str:
 
 def render_query_page(status: int = 200) -> Response:
     """The query page as a complete response (HTML, with its Content-Security-Policy)."""
+    from crkg.web.ld_common import reader_lang
+    from crkg.web.views_common import lang_links
+
+    lang = reader_lang()
     examples = load_examples(cq_dir())
     public = current_app.config.get("PUBLIC_BASE_URL")
     page_base = (public.rstrip("/") if public else request.script_root) + "/"
@@ -107,19 +123,16 @@ def render_query_page(status: int = 200) -> Response:
         "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": page_base},
         "startQuery": _start_query(),
         "examples": [
-            {"name": e.name, "title": e.title, "description": e.description, "query": e.query}
+            {"name": e.name, "title": e.title_in(lang), "description": e.description, "query": e.query}
             for e in examples
         ],
     }
-    from crkg.web.ld_common import reader_lang
-
-    lang = reader_lang()
     html = render_template(
         "query.html",
         lang=lang,
         ui=_ui(lang),
         version=__version__,
-        lang_links=None,
+        lang_links=lang_links(),
         examples=examples,
         config=config,
         endpoint_display=(public.rstrip("/") if public else request.url_root.rstrip("/")) + "/sparql",
