@@ -43,6 +43,7 @@ def _stemmer(algorithm: str):
     return snowballstemmer.stemmer(algorithm)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str, lang: str | None) -> str:
     algorithm = STEMMERS.get((lang or "").split("-")[0].lower())
     if not algorithm:
