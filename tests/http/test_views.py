@@ -349,3 +349,28 @@ def test_unknown_dimension_and_value_list_the_valid_ones(client):
 def test_passages_and_labels_are_html_escaped(client):
     page = html(client, "/search?q=%3Cscript%3E")
     assert "<script>" not in page.split("</head>", 1)[1]
+
+
+def test_search_without_an_index_says_how_to_get_one(fixture_store):
+    """A store not made by ``crkg build`` (here: written directly) has no index beside it."""
+    app = create_app(TestConfig(STORE_DIR=str(fixture_store)))
+    try:
+        r = app.test_client().get("/search?q=x")
+        assert r.status_code == 503 and b"crkg build" in r.data
+    finally:
+        app.extensions["crkg.store"].close()
+
+
+def test_index_is_written_beside_the_store_by_the_build(built):
+    from crkg.search.index import index_path
+    from crkg.search.query import connect
+
+    path = index_path(built.store_dir)
+    assert path.parent == built.store_dir.parent and path.is_file()
+    con = connect(path)
+    try:
+        (n,) = con.execute("SELECT COUNT(*) FROM docs WHERE field = 'text'").fetchone()
+    finally:
+        con.close()
+    assert n > 100
+    assert not list(path.parent.glob(f".{path.name}.*.tmp"))
