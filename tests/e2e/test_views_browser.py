@@ -11,15 +11,7 @@ pytest's temporary folder; their paths are printed (``-s``), never written to th
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,44 +29,14 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - the machines have it (READ
     pytestmark.append(pytest.mark.skip(reason=f"{CHROMIUM} is not installed"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory):
+    from conftest import start_serve, stop_serve
+
     log = tmp_path_factory.mktemp("views-e2e") / "serve.log"
-    port = _free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from crkg.cli import main; main()", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--store", str(built.store_dir)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"crkg serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/studies/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail(f"crkg serve did not answer within 60 s:\n{log.read_text()}")
-        time.sleep(0.2)
+    url, process = start_serve(built.store_dir, log, ready_path="/studies/")
     yield url
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    stop_serve(process)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import io
 import json
 import re
 from html import unescape
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -52,8 +52,7 @@ def sparql(built):
         return [{v.value: row[v.value].value if row[v.value] is not None else None for v in result.variables}
                 for row in result]
 
-    yield run
-    del store
+    return run
 
 
 def html(client, url: str, status: int = 200) -> str:

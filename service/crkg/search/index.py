@@ -8,7 +8,8 @@ What is indexed (one row per text, every language the graph has):
   graphs and the ontology (interventions, actors, cases, codes, concepts …).
 
 Each row carries facets for the filters: the ``study`` key, the ``case``, ``mode``,
-``goal`` and ``intervention`` it belongs to (a passage: through the interventions that
+``goal``, ``intervention`` and ``code`` it belongs to, as words of its own FTS5 column
+(:func:`facet_token`), so that a filter is one more term of the match (a passage: through the interventions that
 cite it, ``crkg:codedAs`` codes' skos matches and its source's case; an intervention's
 label: its own values). Facet values are IRIs.
 
@@ -19,6 +20,7 @@ POSIX), right after the store itself is swapped in, so a reader sees a whole ind
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -41,14 +43,22 @@ PASSAGE_TYPES = {C + "Evidence", C + "Quote", C + "Observation", C + "Claim"}
 GOAL_PREDICATES = {C + "contributesTo", C + "contributesToAsStated", C + "contributesToPerFramework"}
 MATCHES = {SKOS + "exactMatch", SKOS + "closeMatch", SKOS + "broadMatch"}
 #: Schema revision of the file; the reader refuses another (rebuild with ``crkg build``).
-SCHEMA = "1"
+SCHEMA = "2"
+FACET_DIMS = ("study", "case", "mode", "goal", "intervention", "code")
+
+
+def facet_token(dim: str, value: str) -> str:
+    """The word that stands for (dim, value) in the ``facets`` column: a filter is one more
+    term of the FTS5 query, so filtering is an intersection of posting lists."""
+    return "f" + hashlib.sha1(f"{dim}\x00{value}".encode("utf-8")).hexdigest()[:20]
 
 SCHEMA_SQL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE docs (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
                    study TEXT, lang TEXT, text TEXT NOT NULL, interventions TEXT NOT NULL);
-CREATE TABLE facets (doc INTEGER NOT NULL, dim TEXT NOT NULL, value TEXT NOT NULL);
-CREATE VIRTUAL TABLE fts USING fts5(body, chars, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE facet_values (dim TEXT NOT NULL, value TEXT NOT NULL, docs INTEGER NOT NULL,
+                           PRIMARY KEY (dim, value)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE fts USING fts5(body, chars, facets, tokenize = 'unicode61 remove_diacritics 0');
 """
 
 
@@ -172,26 +182,32 @@ def write_index(path, quads) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{time.time_ns():x}.{os.getpid()}.tmp")
-    rows = collect(quads)
+    # passages first: a query with very many matches ranks the first ones (query.RANK_WINDOW)
+    rows = sorted(collect(quads), key=lambda r: r["field"] != "text")
     con = sqlite3.connect(tmp)
     try:
+        # a fresh temporary file, renamed into place only when complete: no journal needed
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
         con.executescript(SCHEMA_SQL)
         study_prefix = str(ID) + "study/"
         languages = sorted({r["lang"].split("-")[0] for r in rows if r["lang"]})
+        counts: dict[tuple[str, str], int] = defaultdict(int)
         for n, r in enumerate(rows, start=1):
-            studies = sorted(r["facets"].get("study", ()))
-            study = studies[0][len(study_prefix):] if studies and studies[0].startswith(study_prefix) else None
+            studies = sorted(s[len(study_prefix):] for s in r["facets"].get("study", ()) if s.startswith(study_prefix))
             con.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)",
-                        (n, r["iri"], r["kind"], r["field"], study, r["lang"], r["text"],
+                        (n, r["iri"], r["kind"], r["field"], studies[0] if studies else None, r["lang"], r["text"],
                          json.dumps(sorted(r["facets"].get("intervention", ())))))
+            pairs = [("study", s) for s in studies]
+            for dim in FACET_DIMS[1:]:
+                pairs += [(dim, v) for v in sorted(r["facets"].get(dim, ()))]
+            for pair in pairs:
+                counts[pair] += 1
             body, chars = index_text(r["text"], r["lang"])
-            con.execute("INSERT INTO fts(rowid, body, chars) VALUES (?,?,?)", (n, body, chars))
-            facet_rows = [(n, "study", s[len(study_prefix):]) for s in studies if s.startswith(study_prefix)]
-            for dim in ("case", "mode", "goal", "intervention", "code"):
-                facet_rows += [(n, dim, v) for v in sorted(r["facets"].get(dim, ()))]
-            con.executemany("INSERT INTO facets VALUES (?,?,?)", facet_rows)
-        con.execute("CREATE INDEX facets_by_value ON facets (dim, value, doc)")
-        con.execute("CREATE INDEX facets_by_doc ON facets (doc, dim)")
+            con.execute("INSERT INTO fts(rowid, body, chars, facets) VALUES (?,?,?,?)",
+                        (n, body, chars, " ".join(facet_token(d, v) for d, v in pairs)))
+        con.executemany("INSERT INTO facet_values VALUES (?,?,?)",
+                        [(d, v, k) for (d, v), k in sorted(counts.items())])
         con.executemany("INSERT INTO meta VALUES (?,?)",
                         [("schema", SCHEMA), ("languages", json.dumps(languages)), ("rows", str(len(rows)))])
         con.execute("INSERT INTO fts(fts) VALUES ('optimize')")

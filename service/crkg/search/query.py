@@ -1,8 +1,8 @@
 """Searching the index (:mod:`crkg.search.index`): ranked hits with highlights and facets.
 
 Ranking is FTS5's ``bm25()`` (Robertson/Spärck Jones BM25, as SQLite documents it),
-passages (``field = 'text'``) before labels at equal rank. Filters are facet values
-(IRIs; the study by key); all must hold.
+over at most :data:`RANK_WINDOW` matches. Filters are facet values (IRIs; the study by
+key); all must hold.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crkg.search.index import SCHEMA
+from crkg.search.index import SCHEMA, facet_token
 from crkg.search.text import Query, highlight, parse_query
 
 #: Longest search text accepted (characters); longer is a 400 that says so.
@@ -20,6 +20,10 @@ MAX_QUERY_CHARS = 1000
 #: Terms searched; the rest of a longer text is not searched (and the page says so).
 MAX_TERMS = 32
 PAGE_SIZE = 50
+#: Most matches ranked by bm25 (the first ones in index order, passages first); past it,
+#: the page says how many of the matches were ranked. Keeps a query ≤ 50 ms at 1e6
+#: triples (bench/RESULTS.md, "Full-text search").
+RANK_WINDOW = 5000
 FILTER_DIMS = ("study", "case", "mode", "goal")
 
 
@@ -45,6 +49,8 @@ class Result:
     query: Query
     total: int
     hits: list = field(default_factory=list)
+    #: how many of the matches were ranked (all of them, up to RANK_WINDOW)
+    ranked: int = 0
 
 
 def connect(path) -> sqlite3.Connection:
@@ -65,7 +71,7 @@ def languages(con) -> list[str]:
 
 
 def facet_values(con, dim: str) -> list[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT value FROM facets WHERE dim = ? ORDER BY value", (dim,))]
+    return [r[0] for r in con.execute("SELECT value FROM facet_values WHERE dim = ? ORDER BY value", (dim,))]
 
 
 def search(con, text: str, filters: dict[str, str] | None = None, limit: int = PAGE_SIZE,
@@ -74,18 +80,34 @@ def search(con, text: str, filters: dict[str, str] | None = None, limit: int = P
     query = parse_query(text, langs, MAX_TERMS)
     if query.match is None:
         return Result(query, 0)
-    where = ["fts MATCH ?"]
-    params: list = [query.match]
+    match = query.match
     for dim, value in (filters or {}).items():
-        where.append("EXISTS (SELECT 1 FROM facets f WHERE f.doc = d.id AND f.dim = ? AND f.value = ?)")
-        params += [dim, value]
-    sql_from = "FROM fts JOIN docs d ON d.id = fts.rowid WHERE " + " AND ".join(where)
-    total = con.execute("SELECT COUNT(*) " + sql_from, params).fetchone()[0]
-    rows = con.execute(
-        "SELECT d.iri, d.kind, d.field, d.study, d.lang, d.text, d.interventions, bm25(fts) AS r "
-        + sql_from + " ORDER BY (d.field != 'text'), r, d.id LIMIT ? OFFSET ?",
-        params + [limit, offset],
+        match += f' AND facets : "{facet_token(dim, value)}"'
+    where, params = "fts MATCH ?", [match]
+    total = con.execute(f"SELECT COUNT(*) FROM fts WHERE {where}", params).fetchone()[0]
+    ranked_where, ranked_params = where, list(params)
+    if total > RANK_WINDOW:
+        # bm25 costs a few microseconds per match: rank the first RANK_WINDOW matches
+        # (passages are indexed before labels) and say so (Result.ranked)
+        (last,) = con.execute(f"SELECT rowid FROM fts WHERE {where} ORDER BY rowid LIMIT 1 OFFSET ?",
+                              params + [RANK_WINDOW - 1]).fetchone()
+        ranked_where += " AND rowid <= ?"
+        ranked_params.append(last)
+    ranked = con.execute(
+        # weights: body, chars; the facet words do not count towards the rank
+        f"SELECT rowid, bm25(fts, 1.0, 1.0, 0.0) AS r FROM fts WHERE {ranked_where} ORDER BY r, rowid LIMIT ? OFFSET ?",
+        ranked_params + [limit, offset],
     ).fetchall()
-    hits = [Hit(iri, kind, fld, study, lang, txt, highlight(txt, lang, query, langs), json.loads(ints), r)
-            for iri, kind, fld, study, lang, txt, ints, r in rows]
-    return Result(query, total, hits)
+    docs = {}
+    if ranked:
+        marks = ",".join("?" * len(ranked))
+        for row in con.execute(
+            f"SELECT id, iri, kind, field, study, lang, text, interventions FROM docs WHERE id IN ({marks})",
+            [r for r, _ in ranked],
+        ):
+            docs[row[0]] = row[1:]
+    hits = []
+    for rowid, rank in ranked:
+        iri, kind, fld, study, lang, txt, ints = docs[rowid]
+        hits.append(Hit(iri, kind, fld, study, lang, txt, highlight(txt, lang, query, langs), json.loads(ints), rank))
+    return Result(query, total, hits, min(total, RANK_WINDOW))

@@ -68,7 +68,8 @@ def search():
         con.close()
 
     if as_json:
-        body = {"query": q, "filters": filters, "total": result.total if result else 0, "page": page,
+        body = {"query": q, "filters": filters, "total": result.total if result else 0,
+                "ranked": result.ranked if result else 0, "page": page,
                 "terms_not_searched": result.query.dropped if result else 0,
                 "hits": [{"iri": h.iri, "kind": h.kind, "field": h.field, "study": h.study, "lang": h.lang,
                           "text": h.text, "page": page_url(h.iri),

@@ -33,7 +33,6 @@ from crkg.web.study_data import (
     order_key,
     require_study,
     study_facts,
-    study_iri,
     study_record,
 )
 from crkg.web.views_common import expand, problem, render, short, with_lang, words
@@ -84,6 +83,16 @@ def restriction(facts: StudyFacts) -> tuple[dict[str, str], Response | None]:
                                [(short(v), facts.labels.get(v, lang)) for v in listed], dim)
         chosen[dim] = value
     return chosen, None
+
+
+def study_view_input(key: str, filters: bool = True):
+    """(summary, facts, chosen filters) of study *key*, or the 404/400 page to answer."""
+    try:
+        summary, facts = load(key)
+    except UnknownStudy as exc:
+        return unknown_study(exc)
+    chosen, bad = restriction(facts) if filters else ({}, None)
+    return bad or (summary, facts, chosen)
 
 
 def apply(facts: StudyFacts, chosen: dict[str, str]) -> StudyFacts:
@@ -311,10 +320,10 @@ def index_no_slash():
 @bp.get("/studies/<key>")
 def overview(key: str):
     lang = reader_lang()
-    try:
-        summary, facts = load(key)
-    except UnknownStudy as exc:
-        return unknown_study(exc)
+    found = study_view_input(key, filters=False)
+    if isinstance(found, Response):
+        return found
+    summary, facts, _ = found
     L = facts.labels
     record = study_record(summary.iri)
     citation = load_citation(summary.iri, lang)
@@ -362,13 +371,10 @@ def matrix(key: str):
     fmt, bad_fmt = check_format()
     if bad or bad_fmt:
         return bad or bad_fmt
-    try:
-        summary, facts = load(key)
-    except UnknownStudy as exc:
-        return unknown_study(exc)
-    chosen, bad = restriction(facts)
-    if bad:
-        return bad
+    found = study_view_input(key)
+    if isinstance(found, Response):
+        return found
+    summary, facts, chosen = found
     view = matrix_view(apply(facts, chosen), rows, cols, lang, key, chosen)
     title = f"{facts.labels.get(summary.iri, lang)}: {words(lang)[rows]} × {words(lang)[cols]}"
     if fmt != "html":
@@ -387,13 +393,10 @@ def matrix(key: str):
 @bp.get("/studies/<key>/flow.svg")
 def flow(key: str):
     lang = reader_lang()
-    try:
-        summary, facts = load(key)
-    except UnknownStudy as exc:
-        return unknown_study(exc)
-    chosen, bad = restriction(facts)
-    if bad:
-        return bad
+    found = study_view_input(key)
+    if isinstance(found, Response):
+        return found
+    summary, facts, chosen = found
     what = " / ".join(facts.labels.get(v, lang) for v in chosen.values()) or facts.labels.get(summary.iri, lang)
     svg = flow_svg(apply(facts, chosen), lang, key, chosen, what)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + svg, content_type="image/svg+xml; charset=utf-8")
