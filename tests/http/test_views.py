@@ -99,6 +99,15 @@ def test_overview_shows_record_matrix_agreement_phases_picture_and_cases(client)
     assert "/id/case/xu-chen-shanghai/M" in page and "/id/community/xu-chen-shanghai/M" in page
 
 
+@pytest.mark.parametrize("url", ["/studies/", f"/studies/{STUDY}", f"/studies/{STUDY}/matrix?rows=case&cols=goal",
+                                 f"/evidence?study={STUDY}&goal=crkg:CulturalResilience", "/search?q=认可",
+                                 f"/studies/compare?studies={STUDY}", f"/id/case/{STUDY}/M"])
+def test_pages_have_no_inline_script_or_style(client, url):
+    """The Content-Security-Policy allows neither; the pages need no script at all."""
+    page = html(client, url)
+    assert "<script" not in page and "style=" not in page and "<style" not in page
+
+
 def test_overview_in_chinese(client):
     page = html(client, f"/studies/{STUDY}?lang=zh")
     assert '<html lang="zh">' in page

@@ -193,10 +193,10 @@ def write_index(path, quads) -> Path:
         study_prefix = str(ID) + "study/"
         languages = sorted({r["lang"].split("-")[0] for r in rows if r["lang"]})
         counts: dict[tuple[str, str], int] = defaultdict(int)
+        docs, texts = [], []
         for n, r in enumerate(rows, start=1):
             studies = sorted(s[len(study_prefix):] for s in r["facets"].get("study", ()) if s.startswith(study_prefix))
-            con.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)",
-                        (n, r["iri"], r["kind"], r["field"], studies[0] if studies else None, r["lang"], r["text"],
+            docs.append((n, r["iri"], r["kind"], r["field"], studies[0] if studies else None, r["lang"], r["text"],
                          json.dumps(sorted(r["facets"].get("intervention", ())))))
             pairs = [("study", s) for s in studies]
             for dim in FACET_DIMS[1:]:
@@ -204,8 +204,11 @@ def write_index(path, quads) -> Path:
             for pair in pairs:
                 counts[pair] += 1
             body, chars = index_text(r["text"], r["lang"])
-            con.execute("INSERT INTO fts(rowid, body, chars, facets) VALUES (?,?,?,?)",
-                        (n, body, chars, " ".join(facet_token(d, v) for d, v in pairs)))
+            texts.append((n, body, chars, " ".join(facet_token(d, v) for d, v in pairs)))
+            if len(docs) >= 5000 or n == len(rows):
+                con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)", docs)
+                con.executemany("INSERT INTO fts(rowid, body, chars, facets) VALUES (?,?,?,?)", texts)
+                docs, texts = [], []
         con.executemany("INSERT INTO facet_values VALUES (?,?,?)",
                         [(d, v, k) for (d, v), k in sorted(counts.items())])
         con.executemany("INSERT INTO meta VALUES (?,?)",
