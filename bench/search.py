@@ -74,7 +74,7 @@ def build_index(triples: float, seed: int, progress) -> tuple[Path, dict]:
 
 
 def measure(path: Path, repeats: int) -> list[dict]:
-    from crkg.search.query import PAGE_SIZE, connect, search
+    from crkg.search.query import FILTER_DIMS, PAGE_SIZE, connect, facet_options, search
 
     rows = []
     for label, text, filters in QUERIES:
@@ -82,6 +82,8 @@ def measure(path: Path, repeats: int) -> list[dict]:
         for k in range(repeats + 1):
             w0, c0 = time.perf_counter(), time.process_time()
             con = connect(path)  # /search opens the index per request
+            for dim in FILTER_DIMS:  # and lists the filters' options
+                facet_options(con, dim, "en")
             result = search(con, text, filters, PAGE_SIZE, 0)
             con.close()
             w, c = time.perf_counter() - w0, time.process_time() - c0
@@ -104,7 +106,8 @@ def render(meta: dict, rows: list[dict]) -> str:
         f"on {meta['when']}: {meta['triples']:,} asserted triples ({meta['studies']} synthetic studies + the "
         f"shipped one), converted in {meta['convert_s']:.0f} s, indexed in {meta['index_s']:.1f} s "
         f"({meta['index_mib']:.1f} MiB SQLite FTS5 file). Each query as `/search` runs it (open the index, "
-        "match, count, rank, first 50 hits with highlights), after one warm-up run.",
+        "list the filters' options, match, count, rank, first 50 hits with highlights), after one warm-up "
+        "run. Not included: the one SPARQL query for the labels of the hits shown.",
         "",
         f"Target ≤ 50 ms a query: **{'met' if worst <= 50 else 'not met'}** (slowest median {worst:.1f} ms).",
         "",

@@ -57,7 +57,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE docs (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL,
                    study TEXT, lang TEXT, text TEXT NOT NULL, interventions TEXT NOT NULL);
 CREATE TABLE facet_values (dim TEXT NOT NULL, value TEXT NOT NULL, docs INTEGER NOT NULL,
-                           PRIMARY KEY (dim, value)) WITHOUT ROWID;
+                           label_en TEXT, label_zh TEXT, PRIMARY KEY (dim, value)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(body, chars, facets, tokenize = 'unicode61 remove_diacritics 0');
 """
 
@@ -177,6 +177,15 @@ def collect(quads) -> list[dict]:
     return rows
 
 
+def collect_labels(rows: list[dict]) -> dict[str, dict[str, str]]:
+    """iri -> {language: label} from the label rows (for the filters' option names)."""
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in rows:
+        if r["field"] == "label":
+            labels[r["iri"]].setdefault((r["lang"] or "").split("-")[0], r["text"])
+    return labels
+
+
 def write_index(path, quads) -> Path:
     """Write the index of *quads* to *path* atomically; returns *path*."""
     path = Path(path)
@@ -209,8 +218,14 @@ def write_index(path, quads) -> Path:
                 con.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)", docs)
                 con.executemany("INSERT INTO fts(rowid, body, chars, facets) VALUES (?,?,?,?)", texts)
                 docs, texts = [], []
-        con.executemany("INSERT INTO facet_values VALUES (?,?,?)",
-                        [(d, v, k) for (d, v), k in sorted(counts.items())])
+        labels = collect_labels(rows)
+
+        def label(v, lang):
+            found = labels.get(v, {})
+            return found.get(lang) or found.get("en") or found.get("zh") or found.get("") or None
+
+        con.executemany("INSERT INTO facet_values VALUES (?,?,?,?,?)",
+                        [(d, v, k, label(v, "en"), label(v, "zh")) for (d, v), k in sorted(counts.items())])
         con.executemany("INSERT INTO meta VALUES (?,?)",
                         [("schema", SCHEMA), ("languages", json.dumps(languages)), ("rows", str(len(rows)))])
         con.execute("INSERT INTO fts(fts) VALUES ('optimize')")

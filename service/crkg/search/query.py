@@ -74,6 +74,14 @@ def facet_values(con, dim: str) -> list[str]:
     return [r[0] for r in con.execute("SELECT value FROM facet_values WHERE dim = ? ORDER BY value", (dim,))]
 
 
+def facet_options(con, dim: str, lang: str) -> list[tuple[str, str]]:
+    """(value, label in *lang*) of every value of *dim*, by label (the filters' options)."""
+    column = "label_zh" if lang == "zh" else "label_en"
+    rows = con.execute(f"SELECT value, COALESCE({column}, label_en, label_zh, value) FROM facet_values WHERE dim = ?",
+                       (dim,)).fetchall()
+    return sorted(rows, key=lambda r: (r[1].lower(), r[0]))
+
+
 def search(con, text: str, filters: dict[str, str] | None = None, limit: int = PAGE_SIZE,
            offset: int = 0) -> Result:
     langs = languages(con)

@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 
 from crkg.search.index import index_path
-from crkg.search.query import FILTER_DIMS, MAX_QUERY_CHARS, PAGE_SIZE, IndexMissing, connect, facet_values, search as run_search
+from crkg.search.query import (FILTER_DIMS, MAX_QUERY_CHARS, PAGE_SIZE, IndexMissing, connect, facet_options,
+                               search as run_search)
 from crkg.web.ld_common import page_url, reader_lang
 from crkg.web.study_data import Labels, fetch_labels
 from crkg.web.views_common import expand, problem, render, short, with_lang
@@ -51,17 +52,17 @@ def search():
 
         return error_response(503, str(exc))
     try:
-        filters, valid_lists = {}, {}
+        filters, options = {}, {}
         for dim in FILTER_DIMS:
             raw = (request.args.get(dim) or "").strip()
-            valid = facet_values(con, dim)
-            valid_lists[dim] = valid
+            found = facet_options(con, dim, lang)
+            options[dim] = [{"value": v if dim == "study" else short(v), "label": label} for v, label in found]
             if not raw:
                 continue
             value = raw if dim == "study" else expand(raw)
-            if value not in valid:
+            if value not in {v for v, _ in found}:
                 return problem(404, f"{dim}={raw!r}: no indexed text has this {dim}.",
-                               [(v if dim == "study" else short(v), v) for v in valid], dim)
+                               [(o["value"], o["label"]) for o in options[dim]], dim)
             filters[dim] = value
         result = run_search(con, q, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE) if q.strip() else None
     finally:
@@ -79,8 +80,6 @@ def search():
         return Response(json.dumps(body, ensure_ascii=False, indent=1), content_type="application/json")
 
     wanted = set()
-    for dim in ("case", "mode", "goal"):
-        wanted |= set(valid_lists.get(dim, ()))
     for h in result.hits if result else []:
         wanted |= set(h.interventions) | {h.iri}
     labels = fetch_labels(wanted, Labels())
@@ -89,10 +88,6 @@ def search():
         hits.append({"hit": h, "href": page_url(h.iri), "label": labels.get(h.iri, lang),
                      "interventions": [{"label": labels.get(i, lang), "href": page_url(i)} for i in h.interventions],
                      "study_href": with_lang(url_for("studies.overview", key=h.study)) if h.study else None})
-    options = {dim: [{"value": v if dim == "study" else short(v), "label": v if dim == "study" else labels.get(v, lang)}
-                     for v in valid_lists.get(dim, ())] for dim in FILTER_DIMS}
-    for dim in ("case", "mode", "goal"):
-        options[dim].sort(key=lambda o: o["label"].lower())
     chosen = {dim: (request.args.get(dim) or "") for dim in FILTER_DIMS}
     more = None
     if result and result.total > page * PAGE_SIZE:
