@@ -86,6 +86,15 @@ def _key(iri: str) -> str:
 
 def load_citation(iri: str, lang: str) -> Citation:
     """The citation of *iri*; 404 if it is no study, passage or intervention of the graph."""
+    found = find_citation(iri, lang)
+    if found is None:
+        abort(404, description=f"<{iri}> is no study, passage or intervention of this graph.")
+    return found
+
+
+def find_citation(iri: str, lang: str) -> Citation | None:
+    """The citation of *iri*, or None if it is no study, passage or intervention of a study
+    in the graph (e.g. an intervention in no case)."""
     i = _iri_ref(iri)
     rows = _select(
         f"""PREFIX crkg: <{CRKG}> PREFIX rdf: <{RDF}> PREFIX rdfs: <{RDFS}>
@@ -98,7 +107,7 @@ SELECT ?kind ?study ?label ?loc WHERE {{
 }}"""
     )
     if not rows:
-        abort(404, description=f"<{iri}> is no study, passage or intervention of this graph.")
+        return None
     kind = rows[0]["kind"]["value"]
     study = rows[0]["study"]["value"]
     labels = {r["label"].get("xml:lang") or "": r["label"]["value"] for r in rows if "label" in r}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import url_for
 
 from crkg.namespaces import CRKG
-from crkg.web.citations import download_links, load_citation
+from crkg.web.citations import download_links, find_citation
 from crkg.web.ld_common import _iri_ref, _select
 from crkg.web.views_common import short, with_lang, words
 
@@ -51,7 +51,7 @@ def panel(iri: str, type_iris: set[str], lang: str) -> dict | None:
                 out["flow_href"] = with_lang(url_for("studies.flow", key=key, **{kind: short(iri)}))
             out["overview"] = with_lang(url_for("studies.overview", key=key))
     if type_iris & {C + "Study", C + "Evidence", C + "Quote", C + "Observation", C + "Intervention"}:
-        citation = load_citation(iri, lang) if type_iris & {C + "Study", C + "Evidence", C + "Intervention"} else None
+        citation = find_citation(iri, lang)
         if citation:
             out["cite_line"] = citation.line(lang)
             out["cite_links"] = download_links(iri)
