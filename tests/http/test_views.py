@@ -382,3 +382,9 @@ def test_index_is_written_beside_the_store_by_the_build(built):
         con.close()
     assert n > 100
     assert not list(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def test_evidence_across_studies_with_a_value_no_study_has_is_a_404(client):
+    assert client.get("/evidence?case=case/nowhere/X").status_code == 404
+    data = json.loads(client.get(f"/evidence?case=case/{STUDY}/M&format=json").data)
+    assert data["passages"] and all(p["study"] == STUDY for p in data["passages"])

@@ -71,7 +71,7 @@ def evidence_list():
     unknown = [k for k in request.args if k not in FILTERS + ("study", "lang", "format")]
     if unknown:
         return problem(400, f"{unknown[0]!r} is no filter of /evidence.", [(f, f) for f in FILTERS], "filter")
-    passages, filters = [], []
+    passages, filters, last_bad, matched = [], [], None, 0
     for k in keys:
         try:
             summary, facts = load(k)
@@ -81,10 +81,14 @@ def evidence_list():
         if bad and key:
             return bad
         if bad:
+            last_bad = bad
             continue  # another study has no such value: none of its passages qualify
+        matched += 1
         passages += passages_view(apply(facts, chosen), summary, lang)
         if not filters:
             filters = [{"dim": d, "label": facts.labels.get(v, lang), "href": page_url(v)} for d, v in chosen.items()]
+    if not matched and last_bad is not None:
+        return last_bad  # no study has such a value
     if (request.args.get("format") or "").lower() == "json":
         body = json.dumps({"passages": [
             {"iri": p["iri"], "texts": p["texts"], "locators": p["locators"],
