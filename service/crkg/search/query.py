@@ -74,12 +74,18 @@ def facet_values(con, dim: str) -> list[str]:
     return [r[0] for r in con.execute("SELECT value FROM facet_values WHERE dim = ? ORDER BY value", (dim,))]
 
 
-def facet_options(con, dim: str, lang: str) -> list[tuple[str, str]]:
-    """(value, label in *lang*) of every value of *dim*, by label (the filters' options)."""
+def facet_options(con, dim: str, lang: str, prefix: str = "") -> list[tuple[str, str]]:
+    """(value, label in *lang*) of the values of *dim* that start with *prefix* (a study's
+    cases: ``…/id/case/{study}/``), by label: the filters' options."""
     column = "label_zh" if lang == "zh" else "label_en"
-    rows = con.execute(f"SELECT value, COALESCE({column}, label_en, label_zh, value) FROM facet_values WHERE dim = ?",
-                       (dim,)).fetchall()
+    rows = con.execute(
+        f"SELECT value, COALESCE({column}, label_en, label_zh, value) FROM facet_values "
+        "WHERE dim = ? AND value >= ? AND value < ?", (dim, prefix, prefix + "\U0010ffff")).fetchall()
     return sorted(rows, key=lambda r: (r[1].lower(), r[0]))
+
+
+def has_facet(con, dim: str, value: str) -> bool:
+    return con.execute("SELECT 1 FROM facet_values WHERE dim = ? AND value = ?", (dim, value)).fetchone() is not None
 
 
 def search(con, text: str, filters: dict[str, str] | None = None, limit: int = PAGE_SIZE,

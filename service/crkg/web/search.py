@@ -18,7 +18,8 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from crkg.search.index import index_path
 from crkg.search.query import (FILTER_DIMS, MAX_QUERY_CHARS, PAGE_SIZE, IndexMissing, connect, facet_options,
-                               search as run_search)
+                               has_facet, search as run_search)
+from crkg.namespaces import ID
 from crkg.web.ld_common import page_url, reader_lang
 from crkg.web.study_data import Labels, fetch_labels
 from crkg.web.views_common import expand, problem, render, short, with_lang
@@ -53,17 +54,24 @@ def search():
         return error_response(503, str(exc))
     try:
         filters, options = {}, {}
+        study = (request.args.get("study") or "").strip()
         for dim in FILTER_DIMS:
             raw = (request.args.get(dim) or "").strip()
-            found = facet_options(con, dim, lang)
-            options[dim] = [{"value": v if dim == "study" else short(v), "label": label} for v, label in found]
-            if not raw:
-                continue
             value = raw if dim == "study" else expand(raw)
-            if value not in {v for v, _ in found}:
+            if dim == "case" and not study:
+                # every case of every study would be thousands of options: a study's only
+                options[dim] = []
+            else:
+                prefix = f"{ID}case/{study}/" if dim == "case" else ""
+                options[dim] = [{"value": v if dim == "study" else short(v), "label": label}
+                                for v, label in facet_options(con, dim, lang, prefix)]
+            if raw and not has_facet(con, dim, value):
                 return problem(404, f"{dim}={raw!r}: no indexed text has this {dim}.",
                                [(o["value"], o["label"]) for o in options[dim]], dim)
-            filters[dim] = value
+            if raw:
+                filters[dim] = value
+                if dim == "case" and not any(o["value"] == raw for o in options[dim]):
+                    options[dim].append({"value": raw, "label": raw})
         result = run_search(con, q, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE) if q.strip() else None
     finally:
         con.close()
