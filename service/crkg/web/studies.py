@@ -167,6 +167,15 @@ def check_dims(rows: str, cols: str) -> Response | None:
     return None
 
 
+def axes_and_format():
+    """(rows, cols, format) of a matrix request (mode × goal as HTML by default), or the
+    400 page that lists the valid ones."""
+    rows = request.args.get("rows") or "mode"
+    cols = request.args.get("cols") or "goal"
+    fmt, bad_fmt = check_format()
+    return check_dims(rows, cols) or bad_fmt or (rows, cols, fmt)
+
+
 def check_format() -> tuple[str, Response | None]:
     fmt = (request.args.get("format") or "html").lower()
     if fmt not in MATRIX_FORMATS:
@@ -365,12 +374,10 @@ def overview(key: str):
 @bp.get("/studies/<key>/matrix")
 def matrix(key: str):
     lang = reader_lang()
-    rows = request.args.get("rows") or "mode"
-    cols = request.args.get("cols") or "goal"
-    bad = check_dims(rows, cols)
-    fmt, bad_fmt = check_format()
-    if bad or bad_fmt:
-        return bad or bad_fmt
+    asked = axes_and_format()
+    if isinstance(asked, Response):
+        return asked
+    rows, cols, fmt = asked
     found = study_view_input(key)
     if isinstance(found, Response):
         return found
@@ -406,12 +413,10 @@ def flow(key: str):
 def compare():
     lang = reader_lang()
     keys = [k.strip() for k in (request.args.get("studies") or "").split(",") if k.strip()]
-    rows = request.args.get("rows") or "mode"
-    cols = request.args.get("cols") or "goal"
-    bad = check_dims(rows, cols)
-    fmt, bad_fmt = check_format()
-    if bad or bad_fmt:
-        return bad or bad_fmt
+    asked = axes_and_format()
+    if isinstance(asked, Response):
+        return asked
+    rows, cols, fmt = asked
     all_keys = [s.key for s in list_studies()]
     if not keys:
         keys = all_keys
