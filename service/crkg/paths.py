@@ -33,3 +33,17 @@ FACTS_DIR = DATA_DIR / "facts"
 #: Default outputs; both are git-ignored and never written by tests.
 DEFAULT_STORE_DIR = REPO_ROOT / "var" / "store"
 DEFAULT_DIST_DIR = REPO_ROOT / "dist"
+
+#: The ontology release files ``crkg build`` writes: ``{dist}/ontology/`` and the same
+#: bytes beside the store (``store_release_dir``), which ``/ontology`` serves.
+RELEASE_DIR_NAME = "ontology"
+RELEASE_TURTLE = "crkg.ttl"
+RELEASE_RDFXML = "crkg.owl"
+RELEASE_CATALOG = "catalog-v001.xml"
+
+
+def store_release_dir(store_dir) -> Path:
+    """Where the build puts the release files of the store at *store_dir*: beside it, as
+    the manifest is (never inside RocksDB's own folder): ``<store>.release/``."""
+    store_dir = Path(store_dir)
+    return store_dir.with_name(store_dir.name + ".release")

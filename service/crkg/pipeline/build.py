@@ -37,11 +37,12 @@ from crkg.paths import (
     ONTOLOGY_DIR,
     REPO_ROOT,
     SHAPES_DIR,
+    store_release_dir,
 )
 from crkg.version import __version__
 
 #: Bump when the build's output for the same sources changes, so stale stores rebuild.
-PIPELINE_REVISION = "1"
+PIPELINE_REVISION = "2"  # 2: study language, selectors, structured locators, mapping.csv
 
 Progress = Callable[[str], None]
 
@@ -316,7 +317,7 @@ def build(
 ) -> BuildResult:
     """Run the whole build; see the module docstring. Raises NonConformant or CrkgError."""
     from crkg.pipeline.ontology import load_ontology
-    from crkg.pipeline.studies import discover_studies, load_study
+    from crkg.pipeline.studies import discover_studies, load_studies
 
     store_dir, data_dir = Path(store_dir), Path(data_dir)
     dist_dir = Path(dist_dir) if dist_dir is not None else None
@@ -337,7 +338,10 @@ def build(
     steps = _Steps(9 if reason else 7, progress)
     ontology = steps.run("ontology", load_ontology)
     studies = steps.run(f"convert {len(folders)} stud{'y' if len(folders) == 1 else 'ies'}",
-                        lambda: [load_study(f) for f in folders])
+                        load_studies, folders)
+    for study in studies:  # checks skipped and why (a withheld text ...): said, never silent
+        for warning in study.warnings:
+            progress(f"  {study.key}: warning: {warning}")
     keys = [s.key for s in studies]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
@@ -370,6 +374,10 @@ def build(
     if dist_dir is not None:
         steps.run("write dist/", _write_dist, dist_dir, dataset, graph_iris)
     steps.run("load store", _load_store, store_dir, dataset, graph_iris)
+    # /ontology serves these bytes (the same as dist/ontology/), also when no dist/ is written
+    from crkg.pipeline.ontology import write_release
+
+    write_release(store_release_dir(store_dir), ontology)
     # side artefact of the store: the full-text index, written beside it and renamed
     # into place right after it (crkg.search.index)
     from crkg.search.index import write_index

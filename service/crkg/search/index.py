@@ -28,13 +28,14 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from crkg.namespaces import CRKG, ID
+from crkg.namespaces import CRKG, ID, PREFIX_IRIS
+from crkg.namespaces import OA as OA_NS
 from crkg.search.text import index_text
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-OA = "http://www.w3.org/ns/oa#"
+RDF_TYPE = PREFIX_IRIS["rdf"] + "type"
+RDFS_LABEL = PREFIX_IRIS["rdfs"] + "label"
+SKOS = PREFIX_IRIS["skos"]
+OA = str(OA_NS)
 C = str(CRKG)
 
 TEXT_PREDICATES = {C + "text", OA + "exact"}

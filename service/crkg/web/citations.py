@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, request
 
-from crkg.namespaces import CRKG, FABIO, ID, PRISM
-from crkg.web.ld_common import DCTERMS, RDF, RDFS, _iri_ref, _select, reader_lang
+from crkg.namespaces import CRKG, FABIO, ID, PREFIX_IRIS, PRISM
+from crkg.web.languages import reader_lang
+from crkg.web.page_queries import iri_ref as _iri_ref
+from crkg.web.page_queries import select as _select
+
+RDF, RDFS, DCTERMS = (PREFIX_IRIS[p] for p in ("rdf", "rdfs", "dcterms"))
 
 bp = Blueprint("citations", __name__)
 

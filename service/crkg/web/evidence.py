@@ -15,7 +15,8 @@ import json
 
 from flask import Blueprint, Response, request, url_for
 
-from crkg.web.ld_common import page_url, reader_lang
+from crkg.web.languages import reader_lang
+from crkg.web.urls import page_url
 from crkg.web.studies import FILTERS, apply, load, restriction, unknown_study
 from crkg.web.study_data import UnknownStudy, fetch_labels, list_studies, passage_details
 from crkg.web.views_common import problem, render, with_lang

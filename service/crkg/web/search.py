@@ -20,7 +20,8 @@ from crkg.search.index import index_path
 from crkg.search.query import (FILTER_DIMS, MAX_QUERY_CHARS, PAGE_SIZE, IndexMissing, connect, facet_options,
                                has_facet, search as run_search)
 from crkg.namespaces import ID
-from crkg.web.ld_common import page_url, reader_lang
+from crkg.web.languages import reader_lang
+from crkg.web.urls import page_url
 from crkg.web.study_data import Labels, fetch_labels
 from crkg.web.views_common import expand, problem, render, short, with_lang
 

@@ -22,7 +22,9 @@ from flask import Blueprint, Response, request, url_for
 from crkg.namespaces import CRKG
 from crkg.web import exports
 from crkg.web.citations import download_links, load_citation
-from crkg.web.ld_common import DCTERMS, page_url, reader_lang
+from crkg.web.languages import reader_lang
+from crkg.web.study_data import DCTERMS
+from crkg.web.urls import page_url
 from crkg.web.sankey import PALETTE, Band, Node, bars_svg, sankey_svg
 from crkg.web.study_data import (
     DIMENSIONS,

@@ -29,10 +29,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from crkg.namespaces import CRKG, ID, ONTOLOGY_GRAPH
-from crkg.web.ld_common import DCTERMS, LANGUAGES, RDF, RDFS, SKOS, _iri_ref, _select
+from crkg.namespaces import CRKG, ID, ONTOLOGY_GRAPH, PREFIX_IRIS
+from crkg.namespaces import OA as OA_NS
+from crkg.web.languages import LANGUAGES
+from crkg.web.page_queries import iri_ref as _iri_ref
+from crkg.web.page_queries import select as _select
 
-OA = "http://www.w3.org/ns/oa#"
+RDF, RDFS, SKOS, DCTERMS = (PREFIX_IRIS[p] for p in ("rdf", "rdfs", "skos", "dcterms"))
+
+OA = str(OA_NS)
 STUDY_BASE = str(ID) + "study/"
 
 #: The matrix dimensions, in the order the pages offer them (URL names).

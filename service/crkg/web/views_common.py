@@ -14,8 +14,10 @@ from flask import Response, render_template, request
 
 from crkg.namespaces import CRKG, ID
 from crkg.version import __version__
-from crkg.web.conneg import HTML
-from crkg.web.ld_common import LANGUAGES, UI, curie, page_url, reader_lang
+from crkg.formats import HTML
+from crkg.web.languages import LANGUAGES, UI, reader_lang
+from crkg.web.rdf_view import curie
+from crkg.web.urls import page_url
 
 #: Interface words of the views, in the reader's language (added to ld_common's UI).
 WORDS = {

@@ -12,7 +12,8 @@ from flask import url_for
 
 from crkg.namespaces import CRKG
 from crkg.web.citations import download_links, find_citation
-from crkg.web.ld_common import _iri_ref, _select
+from crkg.web.page_queries import iri_ref as _iri_ref
+from crkg.web.page_queries import select as _select
 from crkg.web.views_common import short, with_lang, words
 
 C = str(CRKG)
