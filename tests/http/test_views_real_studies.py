@@ -79,3 +79,24 @@ def test_search_finds_each_language(client):
     assert en["total"] > 0 and all(h["study"] == "riverside-flood" for h in en["hits"])
     zh = json.loads(client.get("/search?q=认可&study=xu-chen-shanghai&format=json").data)
     assert zh["total"] > 0
+
+
+def test_compare_carries_a_studys_own_concepts_over_to_crkgs(client):
+    """riverside-flood codes under its own theory (its own modes and goals, each matched to
+    crkg's by mapping.csv): on the comparison both studies have crkg's axes, and every
+    cell's link lists exactly its passages."""
+    from urllib.parse import urlsplit
+
+    data = json.loads(client.get(
+        "/studies/compare?studies=xu-chen-shanghai,riverside-flood&rows=mode&cols=goal&format=json").data)
+    river = [c for c in data["cells"] if c["row"].startswith("riverside-flood: ")]
+    assert river and all(c["row_iri"].startswith(CRKG) and c["column_iri"].startswith(CRKG) for c in river)
+    assert sum(c["passages"] for c in river) > 0
+    for c in river:
+        if c["evidence"]:
+            url = urlsplit(c["evidence"])
+            listed = json.loads(client.get(f"{url.path}?{url.query}&format=json").data)["passages"]
+            assert len(listed) == c["passages"], c
+    # the study's own matrix keeps its own concepts
+    own = json.loads(client.get("/studies/riverside-flood/matrix?rows=mode&cols=goal&format=json").data)
+    assert any(not c["row_iri"].startswith(CRKG) for c in own["cells"])

@@ -17,8 +17,8 @@ from flask import Blueprint, Response, request, url_for
 
 from crkg.web.languages import reader_lang
 from crkg.web.urls import page_url
-from crkg.web.studies import FILTERS, apply, load, restriction, unknown_study
-from crkg.web.study_data import UnknownStudy, fetch_labels, list_studies, passage_details
+from crkg.web.studies import FILTERS, SHARED_FRAME, apply, load, restriction, unknown_study
+from crkg.web.study_data import UnknownStudy, fetch_labels, list_studies, on_shared_frame, passage_details
 from crkg.web.views_common import problem, render, with_lang
 
 bp = Blueprint("evidence", __name__)
@@ -69,7 +69,10 @@ def evidence_list():
         keys = [key]
     else:
         keys = [s.key for s in studies]
-    unknown = [k for k in request.args if k not in FILTERS + ("study", "lang", "format")]
+    unknown = [k for k in request.args if k not in FILTERS + ("study", "lang", "format", "frame")]
+    frame = request.args.get("frame")
+    if frame and frame != SHARED_FRAME:
+        return problem(400, f"frame={frame!r}: the only frame is {SHARED_FRAME!r} (crkg's concepts).")
     if unknown:
         return problem(400, f"{unknown[0]!r} is no filter of /evidence.", [(f, f) for f in FILTERS], "filter")
     passages, filters, last_bad, matched = [], [], None, 0
@@ -78,6 +81,8 @@ def evidence_list():
             summary, facts = load(k)
         except UnknownStudy as exc:  # pragma: no cover - listed a moment ago
             return unknown_study(exc)
+        if frame:
+            facts = on_shared_frame(facts)[0]
         chosen, bad = restriction(facts)
         if bad and key:
             return bad

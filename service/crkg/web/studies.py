@@ -28,10 +28,12 @@ from crkg.web.urls import page_url
 from crkg.web.sankey import PALETTE, Band, Node, bars_svg, sankey_svg
 from crkg.web.study_data import (
     DIMENSIONS,
+    SHARED_DIMENSIONS,
     StudyFacts,
     UnknownStudy,
     build_matrix,
     list_studies,
+    on_shared_frame,
     order_key,
     require_study,
     study_facts,
@@ -57,8 +59,15 @@ def load(key: str) -> tuple:
     return summary, study_facts(summary.iri)
 
 
-def evidence_href(key: str | None, filters: dict[str, str]) -> str:
+#: ``/evidence?…&frame=crkg``: the values are crkg concepts, reached through the study's
+#: skos matches (the comparison of studies, :func:`on_shared_frame`)
+SHARED_FRAME = "crkg"
+
+
+def evidence_href(key: str | None, filters: dict[str, str], frame: str | None = None) -> str:
     params = ([("study", key)] if key else []) + [(d, short(v)) for d, v in filters.items()]
+    if frame:
+        params.append(("frame", frame))
     return with_lang(url_for("evidence.evidence_list") + "?" + urlencode(params))
 
 
@@ -104,7 +113,8 @@ def apply(facts: StudyFacts, chosen: dict[str, str]) -> StudyFacts:
 
 
 def matrix_view(facts: StudyFacts, rows: str, cols: str, lang: str, key: str,
-                chosen: dict[str, str], row_values: list | None = None, col_values: list | None = None) -> dict:
+                chosen: dict[str, str], row_values: list | None = None, col_values: list | None = None,
+                frame: str | None = None) -> dict:
     """The matrix as the templates and exports use it: labels, counts, evidence links.
     *row_values* / *col_values* fix the axes (the comparison lines its tables up)."""
     m = build_matrix(facts, rows, cols, lang, rows=row_values, cols=col_values)
@@ -119,15 +129,15 @@ def matrix_view(facts: StudyFacts, rows: str, cols: str, lang: str, key: str,
         for c in m.cols:
             i, e = m.count(r, c)
             cells.append({"interventions": i, "passages": e,
-                          "href": evidence_href(key, {**chosen, rows: r, cols: c}) if i or e else None})
+                          "href": evidence_href(key, {**chosen, rows: r, cols: c}, frame) if i or e else None})
         ti, te = (len(x) for x in m.row_totals.get(r, (set(), set())))
         body.append({"head": head(r), "cells": cells,
                      "total": {"interventions": ti, "passages": te,
-                               "href": evidence_href(key, {**chosen, rows: r})}})
+                               "href": evidence_href(key, {**chosen, rows: r}, frame)}})
     col_totals = []
     for c in m.cols:
         ti, te = (len(x) for x in m.col_totals.get(c, (set(), set())))
-        col_totals.append({"interventions": ti, "passages": te, "href": evidence_href(key, {**chosen, cols: c})})
+        col_totals.append({"interventions": ti, "passages": te, "href": evidence_href(key, {**chosen, cols: c}, frame)})
     return {"rows_dim": rows, "cols_dim": cols, "cols": [head(c) for c in m.cols], "body": body,
             "col_totals": col_totals, "total": {"interventions": m.total[0], "passages": m.total[1]},
             "matrix": m}
@@ -426,7 +436,14 @@ def compare():
     if unknown:
         return problem(404, f"No study with the key {unknown[0]!r}.",
                        [(k, url_for("studies.overview", key=k)) for k in all_keys], "study")
-    loaded = [load(k) for k in keys]
+    loaded, unmatched = [], {}
+    for k in keys:
+        summary, facts = load(k)
+        if rows in SHARED_DIMENSIONS or cols in SHARED_DIMENSIONS:
+            facts, missing = on_shared_frame(facts)
+            if missing:
+                unmatched[k] = [{"label": facts.labels.get(v, lang), "href": page_url(v)} for v in missing]
+        loaded.append((summary, facts))
     # shared axes: every value any of the studies has (crkg concepts, through the mappings)
     from crkg.web.study_data import Labels
 
@@ -441,7 +458,8 @@ def compare():
     sides = []
     for summary, f in loaded:
         f.labels = labels
-        view = matrix_view(f, rows, cols, lang, summary.key, {}, row_values, col_values)
+        frame = SHARED_FRAME if rows in SHARED_DIMENSIONS or cols in SHARED_DIMENSIONS else None
+        view = matrix_view(f, rows, cols, lang, summary.key, {}, row_values, col_values, frame)
         sides.append({"summary": summary, "title": labels.get(summary.iri, lang), "mv": view,
                       "href": with_lang(url_for("studies.overview", key=summary.key))})
     if fmt != "html":
@@ -459,5 +477,5 @@ def compare():
         response.headers["Content-Disposition"] = f'attachment; filename="compare-{rows}-by-{cols}.{fmt}"'
         return response
     return render("compare.html", lang=lang, sides=sides, rows=rows, cols=cols, dims=DIMENSIONS,
-                  keys=",".join(keys), all_keys=all_keys)
+                  keys=",".join(keys), all_keys=all_keys, unmatched=unmatched)
 

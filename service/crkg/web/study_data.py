@@ -468,6 +468,44 @@ def study_facts(study: str) -> StudyFacts:
     return StudyFacts(study, facts, goals, community_of, framework, strategies, labels)
 
 
+# ------------------------------------------------------------------- the shared frame
+
+
+#: The dimensions whose values the comparison of studies carries over to crkg's concepts.
+SHARED_DIMENSIONS = ("mode", "goal", "phase")
+
+
+def on_shared_frame(facts: StudyFacts) -> tuple[StudyFacts, list[str]]:
+    """*facts* with every mode, goal and phase that is the study's own concept (a study
+    under its own theory) replaced by the crkg concepts it ``skos:exactMatch`` /
+    ``closeMatch`` / ``broadMatch`` es (modes rolled up to crkg's top modes), so that two
+    studies meet on the same axes; returns the facts and the own concepts with no match
+    (left out of the comparison, and listed on the page)."""
+    own = sorted({v for d in SHARED_DIMENSIONS for v in facts.values(d) if not v.startswith(str(CRKG))})
+    mapped: dict[str, set] = defaultdict(set)
+    if own:
+        tops = _top_modes()
+        values = " ".join(_iri_ref(v) for v in own)
+        for r in _select(
+            PREFIXES
+            + f"""SELECT ?v ?c WHERE {{ VALUES ?v {{ {values} }}
+  ?v ?rel ?c FILTER (?rel IN ({", ".join(f"<{m}>" for m in COUNTING_MATCHES)}) && STRSTARTS(STR(?c), "{CRKG}")) }}"""
+        ):
+            c = r["c"]["value"]
+            mapped[r["v"]["value"]] |= tops.get(c, {c})
+    facts_out = []
+    for f in facts.facts:
+        dims = dict(f.dims)
+        for d in SHARED_DIMENSIONS:
+            if d in dims:
+                dims[d] = frozenset(c for v in dims[d] for c in ({v} if v.startswith(str(CRKG)) else mapped.get(v, ())))
+        facts_out.append(Fact(f.intervention, f.passage, dims))
+    labels = fetch_labels({c for cs in mapped.values() for c in cs}, facts.labels)
+    shared = StudyFacts(facts.study, facts_out, facts.goals, facts.community_of, facts.framework,
+                        facts.strategies, labels)
+    return shared, [v for v in own if not mapped.get(v)]
+
+
 # ------------------------------------------------------------------------------ matrix
 
 
