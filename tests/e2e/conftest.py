@@ -154,6 +154,13 @@ def start_serve(store_dir: Path, log: Path, env: dict | None = None, ready_path:
         time.sleep(0.2)
 
 
+@pytest.fixture(scope="session")
+def serve_process():
+    """(:func:`start_serve`, :func:`stop_serve`), as a fixture (test modules cannot import
+    a conftest by name when several are loaded)."""
+    return start_serve, stop_serve
+
+
 def stop_serve(process: subprocess.Popen) -> None:
     """Ctrl-C, as a user stops it; then make sure nothing of it is left."""
     os.killpg(process.pid, signal.SIGINT)

@@ -55,7 +55,7 @@ def _fixture_graphs():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, serve_process):
     """``crkg serve`` on a free loopback port, over a store written from the fixture.
 
     ``CRKG_HOME`` points the process at a folder whose ``queries/cq`` holds the fixture's
@@ -69,8 +69,7 @@ def server(tmp_path_factory):
     home = root / "home"
     shutil.copytree(CQ, home / "queries" / "cq")
     env = {"CRKG_HOME": str(home), "CRKG_QUERY_TIMEOUT": "10"}
-    from conftest import start_serve, stop_serve
-
+    start_serve, stop_serve = serve_process
     url, process = start_serve(store_dir, root / "serve.log", env=env)
     yield Server(url, process, root / "serve.log")
     stop_serve(process)

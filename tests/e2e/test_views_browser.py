@@ -30,9 +30,8 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - the machines have it (READ
 
 
 @pytest.fixture(scope="module")
-def server(built, tmp_path_factory):
-    from conftest import start_serve, stop_serve
-
+def server(built, tmp_path_factory, serve_process):
+    start_serve, stop_serve = serve_process
     log = tmp_path_factory.mktemp("views-e2e") / "serve.log"
     url, process = start_serve(built.store_dir, log, ready_path="/studies/")
     yield url

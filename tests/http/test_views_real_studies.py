@@ -7,7 +7,6 @@ built together by ``crkg build`` (with its search index) into a temporary store.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,17 +21,8 @@ CRKG = "https://w3id.org/crkg/ontology#"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    from crkg.pipeline.build import build
-
-    root = tmp_path_factory.mktemp("views-real")
-    data = root / "data"
-    (data / "studies").mkdir(parents=True)
-    shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
-    for folder in (STUDIES_DIR / "xu-chen-shanghai", EXAMPLE, HUNGARIAN):
-        shutil.copytree(folder, data / "studies" / folder.name)
-    build(data_dir=data, store_dir=root / "store", dist_dir=None, progress=lambda _m: None)
-    return root / "store"
+def store(tmp_path_factory, studies_builder):
+    return studies_builder(tmp_path_factory.mktemp("views-real"), [STUDIES_DIR / "xu-chen-shanghai", EXAMPLE, HUNGARIAN])
 
 
 @pytest.fixture(scope="module")
