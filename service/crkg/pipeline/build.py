@@ -10,7 +10,8 @@ ARCHITECTURE.md, "Data flow": one direction, no back and forth. The steps are
 6. the OWL 2 RL closure, minus what is asserted, into ``graph/inferred``;
 7. ``dist/``: N-Quads of the whole dataset, Turtle and JSON-LD per graph, the
    ontology release files and the shapes, with SHA-256 sums;
-8. the persistent Oxigraph store, swapped in atomically.
+8. the persistent Oxigraph store, swapped in atomically;
+9. the full-text search index beside it (``crkg.search.index``), renamed into place after it.
 
 The build is deterministic (same sources, same bytes: blank nodes are given
 canonical labels and every serialisation is sorted) and skips itself when a manifest
@@ -321,9 +322,11 @@ def build(
     store_dir, data_dir = Path(store_dir), Path(data_dir)
     dist_dir = Path(dist_dir) if dist_dir is not None else None
     digest = sources_digest(data_dir)
+    from crkg.search.index import index_path
+
     if not force and is_up_to_date(store_dir, data_dir, digest) and (
         dist_dir is None or (dist_dir / "SHA256SUMS").is_file()
-    ):
+    ) and index_path(store_dir).is_file():
         progress(f"store {store_dir} is up to date with its sources; nothing to do (--force rebuilds)")
         return BuildResult(store_dir, dist_dir, skipped=True)
 
@@ -332,7 +335,7 @@ def build(
     if not folders:
         raise CrkgError(f"{studies_dir}: no study folders found (see data/README.md)")
 
-    steps = _Steps(8 if reason else 6, progress)
+    steps = _Steps(9 if reason else 7, progress)
     ontology = steps.run("ontology", load_ontology)
     studies = steps.run(f"convert {len(folders)} stud{'y' if len(folders) == 1 else 'ies'}",
                         load_studies, folders)
@@ -375,6 +378,11 @@ def build(
     from crkg.pipeline.ontology import write_release
 
     write_release(store_release_dir(store_dir), ontology)
+    # side artefact of the store: the full-text index, written beside it and renamed
+    # into place right after it (crkg.search.index)
+    from crkg.search.index import write_index
+
+    steps.run("search index", write_index, index_path(store_dir), dataset)
 
     counts = {iri: len(g) for iri, g in graphs.items()}
     manifest_path(store_dir).write_text(
