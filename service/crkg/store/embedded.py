@@ -65,6 +65,14 @@ from crkg.store.base import (
     Store,
 )
 from crkg.store import query_worker
+from crkg.store.admission import (
+    POLL_SECONDS,
+    Admission,
+    ClientOverShare,
+    QueryCancelled,
+    ServiceBusy,
+)
+from crkg.store.admission import current as current_caller
 
 _WORKER_SCRIPT = query_worker.__file__
 #: where pyoxigraph is installed: the one folder a worker (started without ``site``) needs
@@ -82,22 +90,44 @@ class _Worker:
     ``__main__`` script in the child (breaking any script without a ``__main__`` guard),
     and fork after threads is unsafe. The worker starts with ``-S -E`` and imports only
     pyoxigraph, so it is ready in a fraction of the interpreter's usual start-up time.
+    The same on every platform and whatever ``multiprocessing``'s start method: POSIX
+    passes the socket as an inherited descriptor, Windows (which cannot) as
+    ``socket.share`` data on the worker's stdin.
     """
 
     def __init__(self, path: str, memory_mb: int | None):
         #: the store generation this worker opened (write_store swaps a link at *path*)
         self.generation = os.path.realpath(path)
+        #: running a long query (outside the fast lane); retired when it ends
+        self.long = False
         parent, child = socket.socketpair()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-S", "-E", _WORKER_SCRIPT,
-                 str(child.fileno()), path, str(os.getpid()), str(memory_mb or 0), _PYOXIGRAPH_DIR],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
+            if sys.platform == "win32":
+                self.process = subprocess.Popen(
+                    [sys.executable, "-S", "-E", _WORKER_SCRIPT, query_worker.SHARED_SOCKET,
+                     path, str(os.getpid()), str(memory_mb or 0), _PYOXIGRAPH_DIR],
+                    stdin=subprocess.PIPE,
+                )
+                self.process.stdin.write(child.share(self.process.pid))
+                self.process.stdin.close()
+            else:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-S", "-E", _WORKER_SCRIPT,
+                     str(child.fileno()), path, str(os.getpid()), str(memory_mb or 0), _PYOXIGRAPH_DIR],
+                    pass_fds=(child.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                )
         finally:
             child.close()
         self.conn = Connection(parent.detach())
+
+    def lower_priority(self) -> None:
+        """A long query yields the CPU to the cheap ones (POSIX ``nice``; not on Windows)."""
+        if hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_QUERY_NICENESS)
+            except OSError:
+                pass
 
     def stop(self, kill: bool = False) -> None:
         try:
@@ -114,12 +144,23 @@ class _Worker:
             self.conn.close()
 
 
+#: ``nice`` increment of a worker whose query became long (it is retired afterwards, as an
+#: unprivileged process cannot lower its niceness again).
+LONG_QUERY_NICENESS = 10
+
+
 class EmbeddedStore(Store):
     """The Oxigraph store at *path*, opened read-only by *workers* query processes.
 
     *service_allowlist*: endpoints a ``SERVICE`` clause may call (see ``crkg.store.guard``);
     empty refuses every ``SERVICE``. *memory_mb*: a data-segment limit per worker
     (RLIMIT_DATA); a query that needs more fails with ``BackendUnavailable``.
+
+    *admission* (``crkg.store.admission.Admission``): per-client limits and the long-query
+    slots; a query still running after *short_budget* seconds leaves the fast lane (its
+    worker is replaced at once) and needs a long slot. *queue_wait*: seconds a query waits
+    for a free worker of the fast lane before ``ServiceBusy`` (503). Without *admission*
+    nothing is limited and no query becomes long (the build, scripts, tests).
     """
 
     def __init__(
@@ -130,6 +171,9 @@ class EmbeddedStore(Store):
         service_allowlist: Sequence[str] = (),
         memory_mb: int | None = None,
         prefixes: dict[str, str] | None = None,
+        admission: Admission | None = None,
+        short_budget: float = 0.5,
+        queue_wait: float = 5.0,
     ):
         # not resolved: *path* may be the symbolic link write_store swaps, and new
         # workers must open whatever it points to then
@@ -138,17 +182,21 @@ class EmbeddedStore(Store):
             raise CrkgError(f"no store at {path}: run `crkg build` first (or give --store DIR)")
         self.service_allowlist = tuple(service_allowlist)
         self.prefixes = dict(prefixes or {})
+        self.admission = admission
+        self.short_budget = float(short_budget)
+        self.queue_wait = float(queue_wait)
         self._memory_mb = memory_mb
+        self._size = max(1, int(workers))
         self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
+        self._all: set[_Worker] = set()  # every live worker, fast lane and long
         self._lock = threading.Lock()
         self._closed = False
         self._graphs: list[str] | None = None
-        #: workers killed (timeout) or found dead and replaced since the store opened
+        #: workers killed (timeout, hang-up) or found dead and replaced since the store opened
         self.restarts = 0
         self._current_generation = os.path.realpath(self.path)
         self._generation_checked = time.monotonic()
-        for _ in range(max(1, int(workers))):
+        for _ in range(self._size):
             self._add_worker()
 
     # -- pool --------------------------------------------------------------------------
@@ -157,56 +205,123 @@ class EmbeddedStore(Store):
         worker = _Worker(self.path, self._memory_mb)
         with self._lock:
             self._all.add(worker)
+        # a worker that dies is replaced as soon as it dies, not when a query finds it
+        threading.Thread(target=self._watch, args=(worker,), daemon=True,
+                         name=f"crkg-watch-{worker.process.pid}").start()
         self._idle.put(worker)
 
+    def _watch(self, worker: _Worker) -> None:
+        worker.process.wait()
+        self._replace(worker, kill=True)
+
     def _replace(self, worker: _Worker, kill: bool) -> None:
+        """Stop *worker* and, if it was in the fast lane, start its successor (idempotent)."""
         with self._lock:
+            if worker not in self._all:
+                return  # already replaced or retired
             self._all.discard(worker)
             if kill:
                 self.restarts += 1
         worker.stop(kill=kill)
-        if not self._closed:
+        if not self._closed and not worker.long:
             self._add_worker()
 
-    def _call(self, request: dict, timeout: float) -> tuple:
-        if self._closed:
-            raise BackendUnavailable("the store is closed")
-        deadline = time.monotonic() + timeout
+    def _retire(self, worker: _Worker) -> None:
+        """A long query's worker is done: let it exit (its successor already runs)."""
+        with self._lock:
+            if worker not in self._all:
+                return
+            self._all.discard(worker)
+        try:
+            worker.conn.send(None)  # it exits; its watcher thread reaps it
+        except (OSError, ValueError):
+            worker.process.kill()
+        worker.conn.close()
+
+    def _take(self, wait: float) -> _Worker:
+        deadline = time.monotonic() + wait
         while True:
             try:
                 worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise QueryTimeout(
-                    f"every query worker stayed busy for {timeout:g} s; try again later"
+                retry = self.admission.retry_after if self.admission else 5
+                raise ServiceBusy(
+                    f"every query worker stayed busy for {wait:g} s; try again later", retry
                 ) from None
-            if worker.process.poll() is None and worker.generation == self._generation():
-                break
+            with self._lock:
+                alive = worker in self._all
+            if alive and worker.process.poll() is None and worker.generation == self._generation():
+                return worker
             # died while idle, or the store was rebuilt (write_store): take a fresh one
             self._graphs = None
             self._replace(worker, kill=worker.process.poll() is not None)
+
+    def _call(self, request: dict, timeout: float, admit: bool = True) -> tuple:
+        if self._closed:
+            raise BackendUnavailable("the store is closed")
+        admission = self.admission if admit else None
+        caller = current_caller()
+        if admission is not None:
+            admission.enter(caller.client)
+        try:
+            wait = min(timeout, self.queue_wait) if admission is not None else timeout
+            worker = self._take(wait)
+            return self._exchange(worker, request, timeout, admission, caller)
+        finally:
+            if admission is not None:
+                admission.leave(caller.client)
+
+    def _exchange(self, worker: _Worker, request: dict, timeout: float,
+                  admission: Admission | None, caller) -> tuple:
+        """Send *request* to *worker* and wait for the reply, within the rules of admission."""
+        start = time.monotonic()
+        deadline = start + timeout
+        budget_end = start + self.short_budget if admission is not None else float("inf")
         try:
             worker.conn.send(request)
-            remaining = max(0.0, deadline - time.monotonic())
-            if not worker.conn.poll(remaining):
-                self._replace(worker, kill=True)
-                worker = None
-                raise QueryTimeout(
-                    f"the query ran longer than the time limit of {timeout:g} s and was stopped"
-                )
-            reply = worker.conn.recv()
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    self._replace(worker, kill=True)
+                    raise QueryTimeout(
+                        f"the query ran longer than the time limit of {timeout:g} s and was stopped"
+                    )
+                if caller.disconnected():
+                    self._replace(worker, kill=True)
+                    raise QueryCancelled("the client hung up; its query was stopped")
+                if not worker.long and now >= budget_end:
+                    try:
+                        admission.escalate(caller.client)
+                    except (ClientOverShare, ServiceBusy):
+                        self._replace(worker, kill=True)
+                        raise
+                    self._make_long(worker)
+                wake = min(deadline, budget_end if not worker.long else deadline)
+                if worker.conn.poll(max(0.0, min(POLL_SECONDS, wake - now))):
+                    reply = worker.conn.recv()
+                    break
         except (EOFError, OSError) as exc:
             # the worker died (crash or memory limit): start a new one
-            if worker is not None:
-                self._replace(worker, kill=True)
-                worker = None
+            self._replace(worker, kill=True)
             raise BackendUnavailable(
                 "the query worker stopped while answering (the query may need more memory "
                 "than allowed); the worker was restarted"
             ) from exc
         finally:
-            if worker is not None:
-                self._idle.put(worker)
+            if worker.long:
+                admission.settle(caller.client)
+        if worker.long:
+            self._retire(worker)
+        else:
+            self._idle.put(worker)
         return reply
+
+    def _make_long(self, worker: _Worker) -> None:
+        """Take *worker* out of the fast lane: a successor starts now, it yields the CPU."""
+        worker.long = True
+        worker.lower_priority()
+        if not self._closed:
+            self._add_worker()
 
     def _generation(self) -> str:
         """The directory *path* points to now (checked at most once a second)."""
@@ -215,6 +330,12 @@ class EmbeddedStore(Store):
             self._current_generation = os.path.realpath(self.path)
             self._generation_checked = now
         return self._current_generation
+
+    def pool_size(self) -> dict:
+        """Live workers: in the fast lane (idle or busy) and running long queries."""
+        with self._lock:
+            long = sum(1 for w in self._all if w.long)
+            return {"fast": len(self._all) - long, "long": long, "idle": self._idle.qsize()}
 
     # -- Store interface ---------------------------------------------------------------
 
@@ -270,7 +391,8 @@ class EmbeddedStore(Store):
         """
         replaced = list(graphs)
         # read what is kept through a worker: this process never opens RocksDB for reading
-        reply = self._call({"op": "export", "except": [iri for iri, _, _ in replaced]}, 300.0)
+        reply = self._call({"op": "export", "except": [iri for iri, _, _ in replaced]}, 300.0,
+                           admit=False)
         if reply[0] != "ok":
             raise BackendUnavailable(reply[1])
         kept = [(iri, data, "application/n-triples") for iri, data in reply[1]]

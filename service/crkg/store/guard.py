@@ -50,6 +50,7 @@ segfault of the worker, measured at ``{`` * 10000), so depth is capped here.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -280,8 +281,30 @@ def _services(text: str, prefixes: dict[str, set[str]]) -> list:
     return targets
 
 
+#: Queries up to this many characters have their analysis remembered (``analyse``).
+CACHED_QUERY_CHARS = 16_384
+
+
 def analyse(query: str) -> QueryInfo:
-    """Read *query* (raw and with ``\\u`` escapes resolved) and report what it does."""
+    """Read *query* (raw and with ``\\u`` escapes resolved) and report what it does.
+
+    The web layer checks a query before it negotiates the format and the store checks it
+    again before it runs (so that no caller of the store can skip the guard): for a
+    query of up to ``CACHED_QUERY_CHARS`` the second check is a dictionary look-up of the
+    first one's result (issue 14: the guard ran twice per request). The result is shared:
+    treat it as read-only.
+    """
+    if len(query) <= CACHED_QUERY_CHARS:
+        return _analyse_cached(query)
+    return _analyse(query)
+
+
+@functools.lru_cache(maxsize=512)
+def _analyse_cached(query: str) -> QueryInfo:
+    return _analyse(query)
+
+
+def _analyse(query: str) -> QueryInfo:
     info = QueryInfo()
     resolved = unescape(query)
     readings = [query] if resolved == query else [query, resolved]

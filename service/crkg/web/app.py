@@ -7,7 +7,11 @@
   ``config.QUERY_WORKERS`` query processes, or ``crkg.store.remote.RemoteStore`` when
   ``config.BACKEND`` names a SPARQL endpoint, or the *store* argument (tests);
 * one error handler for every HTTP error (``crkg.web.errors``);
-* the request body cap (``MAX_CONTENT_LENGTH`` = ``config.MAX_REQUEST_BYTES``: 413).
+* the request body cap (``MAX_CONTENT_LENGTH`` = ``config.MAX_REQUEST_BYTES``: 413);
+* the security headers on every response (``SECURITY_HEADERS``, a default
+  Content-Security-Policy) and the jinja test ``web_iri`` (links only to http(s) IRIs);
+* the caller of each request's queries (client address, hang-up check) for the store's
+  admission rules (``crkg.store.admission``).
 
 A store the factory opened is closed with the process (``atexit``); a store passed in
 belongs to the caller.
@@ -45,13 +49,78 @@ def open_store(config: Config):
     from crkg.namespaces import PREFIXES
     from crkg.store.embedded import EmbeddedStore
 
+    from crkg.store.admission import Admission
+
     return EmbeddedStore(
         config.STORE_DIR,
         workers=config.QUERY_WORKERS,
         service_allowlist=config.SERVICE_ALLOWLIST,
         memory_mb=config.WORKER_MEMORY_MB or None,
         prefixes={prefix: str(ns) for prefix, ns in PREFIXES.items()},
+        admission=Admission(
+            per_client=config.QUERIES_PER_CLIENT,
+            long_total=config.LONG_QUERIES,
+            long_per_client=config.LONG_QUERIES_PER_CLIENT,
+            retry_after=config.RETRY_AFTER,
+        ),
+        short_budget=config.SHORT_QUERY_BUDGET,
+        queue_wait=config.QUEUE_WAIT,
     )
+
+
+#: Headers on every response (issue 13). The policy allows scripts and styles from this
+#: origin only - never inline, so nothing from the data can run; a page that needs more
+#: (the query page: YASGUI's inline styles) sets its own ``Content-Security-Policy``.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",  # frame-ancestors for browsers without CSP 2
+    # query strings hold queries: other sites see this origin at most
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def is_web_iri(value) -> bool:
+    """An ``http``/``https`` IRI: the only kind a page turns into a link (not ``javascript:``)."""
+    return isinstance(value, str) and value[:8].lower().startswith(("http://", "https://"))
+
+
+def _enter_caller():
+    """Queries of this request run on behalf of its client (``crkg.store.admission``)."""
+    from flask import g, request
+
+    from crkg.store.admission import Caller, enter_caller
+
+    # waitress's hang-up check (crkg.web.front); other servers (the test client) have none
+    disconnected = request.environ.get("waitress.client_disconnected")
+    caller = Caller(client=request.remote_addr, **({"disconnected": disconnected} if disconnected else {}))
+    g.crkg_caller_token = enter_caller(caller)
+
+
+def _leave_caller(_exc=None):
+    from flask import g
+
+    from crkg.store.admission import leave_caller
+
+    token = g.pop("crkg_caller_token", None)
+    if token is not None:
+        leave_caller(token)
 
 
 def create_app(config: Config | None = None, store=None) -> Flask:
@@ -66,6 +135,10 @@ def create_app(config: Config | None = None, store=None) -> Flask:
         atexit.register(store.close)
     app.extensions[STORE_KEY] = store
     errors.init_app(app)
+    app.before_request(_enter_caller)
+    app.teardown_request(_leave_caller)
+    app.after_request(_security_headers)
+    app.jinja_env.tests["web_iri"] = is_web_iri
     for spec in BLUEPRINTS:
         # A missing blueprint module is an error, never a silently smaller service.
         module_name, attr = spec.split(":")

@@ -39,13 +39,42 @@ class Config:
     MAX_ROWS: int = 10_000
     #: largest request body accepted, in bytes (413 above it)
     MAX_REQUEST_BYTES: int = 1_000_000
-    #: query worker processes per web worker
-    QUERY_WORKERS: int = 2
+    #: query worker processes of the fast lane (long queries get extra ones)
+    QUERY_WORKERS: int = 4
     #: SERVICE endpoints a query may call; empty: SERVICE is refused
     SERVICE_ALLOWLIST: tuple = field(default_factory=tuple)
     #: data-segment limit of one query worker in MiB (RLIMIT_DATA); 0: no limit
     WORKER_MEMORY_MB: int = 1024
     TESTING: bool = False
+
+    # ---- serving: the front server (crkg.web.front) and query admission ------------------
+    # (crkg.store.admission; issue 13). Each default is stated here and nowhere else.
+    #: threads answering requests; a request waiting on a long query holds one
+    SERVER_THREADS: int = 16
+    #: open connections, all clients together (more wait in the listen backlog); below
+    #: Windows' select() limit of 512 sockets
+    CONNECTION_LIMIT: int = 400
+    #: open connections one client address may hold; one more is answered 429 and closed
+    CONNECTIONS_PER_CLIENT: int = 64
+    #: seconds a request (line, headers and body) may take to arrive after its first byte
+    REQUEST_READ_TIMEOUT: float = 10.0
+    #: seconds an idle keep-alive connection stays open
+    IDLE_TIMEOUT: float = 15.0
+    #: bytes of a refused body (413) read and discarded so that the client reads the 413
+    DISCARD_LIMIT_BYTES: int = 256 * 1024 * 1024
+    #: queries one client address may have running at once (429 above)
+    QUERIES_PER_CLIENT: int = 4
+    #: seconds a query runs in the fast lane before it counts as long
+    SHORT_QUERY_BUDGET: float = 0.5
+    #: long queries at once, all clients together (503 above)
+    LONG_QUERIES: int = 4
+    #: long queries at once for one client address (429 above)
+    LONG_QUERIES_PER_CLIENT: int = 2
+    #: seconds a query waits for a free query worker of the fast lane (503 after)
+    QUEUE_WAIT: float = 5.0
+    #: Retry-After, in seconds, of a 429 or 503
+    RETRY_AFTER: int = 5
+    # ---- end of the serving block ------------------------------------------------------
 
     @classmethod
     def from_env(cls, **overrides) -> "Config":

@@ -257,10 +257,24 @@ def _query_page() -> Response | None:
 
 
 def endpoint_url() -> str:
+    """This endpoint's IRI: under the configured public base, never the request's ``Host``.
+
+    Without ``PUBLIC_BASE_URL`` it is the address the server listens on (WSGI
+    ``SERVER_NAME``/``SERVER_PORT``, which ``crkg serve`` sets): the ``Host`` header is the
+    client's to choose, and a cached description must not carry another site's name.
+    """
     public = _config().PUBLIC_BASE_URL
     if public:
         return public.rstrip("/") + "/sparql"
-    return request.url_root.rstrip("/") + "/sparql"
+    environ = request.environ
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("SERVER_NAME", "localhost")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = environ.get("SERVER_PORT", "")
+    default = {"http": "80", "https": "443"}.get(scheme)
+    authority = host if not port or port == default else f"{host}:{port}"
+    return f"{scheme}://{authority}{request.script_root}/sparql"
 
 
 def service_description(media_type: str) -> bytes:
