@@ -233,3 +233,63 @@ def test_a_dead_worker_is_replaced_at_once(fixture_store):
             assert store.query("ASK {}", media_type=JSON).body
     finally:
         store.close()
+
+
+# ----------------------------------------------------------------------- bounded queries
+
+BOUNDED = [
+    "ASK {}",
+    "SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }",
+    "PREFIX ex: <http://example.org/> SELECT * { ex:a ?p ?o . } LIMIT 5",
+    "SELECT DISTINCT ?s WHERE { ?s a <http://example.org/C> } LIMIT 10 OFFSET 3",
+    'SELECT ?s WHERE { ?s ?p "a } . ?x ?y ?z . {" }',  # braces inside a string, read alike
+]
+UNBOUNDED = [
+    "SELECT * WHERE { ?s ?p ?o }",  # a whole-store scan
+    "SELECT ?s WHERE { ?s <http://example.org/p> ?o }",  # a whole predicate
+    "SELECT * WHERE { <http://example.org/a> ?p ?o . ?x ?y ?z }",  # a join
+    "SELECT * WHERE { <http://example.org/a> ?p ?o } # comment",
+    "SELECT * WHERE { <http://example.org/a> <http://example.org/p>* ?o }",  # a path
+    "SELECT * WHERE { <http://example.org/a> ?p ?o } ORDER BY ?o",
+    "SELECT (COUNT(*) AS ?n) WHERE { <http://example.org/a> ?p ?o }",
+    "SELECT * FROM <http://example.org/g> WHERE { <http://example.org/a> ?p ?o }",
+    "SELECT * WHERE { <http://example.org/a> ?p ?o OPTIONAL { ?o ?q ?r } }",
+    "SELECT * WHERE { <http://example.org/a> ?p ?o FILTER(?o > 1) }",
+    "SELECT * WHERE { SERVICE <http://example.org/s> { ?a ?b ?c } }",
+    "SELECT * WHERE { <http://example.org/a> ?p ?o } VALUES ?o { 1 }",
+    "SELECT * WHERE { <http://example.org/a> ?p 'x' }",
+    "SELECT * WHERE { <http://example.org/\\u0061> ?p ?o }",  # escapes: refused outright
+    "CONSTRUCT WHERE { <http://example.org/a> ?p ?o }",
+    RUNAWAY,
+]
+
+
+@pytest.mark.parametrize("query", BOUNDED)
+def test_lookups_are_bounded(query):
+    from crkg.store import guard
+
+    assert guard.analyse(query).bounded
+
+
+@pytest.mark.parametrize("query", UNBOUNDED)
+def test_anything_else_is_not_bounded(query):
+    from crkg.store import guard
+
+    assert not guard.analyse(query).bounded
+
+
+def test_a_bounded_query_needs_no_worker_process(fixture_store):
+    store = EmbeddedStore(fixture_store, workers=1)
+    try:
+        outcome = {}
+        thread = _run(store, RUNAWAY, Caller(), outcome, "runaway", timeout=2.0)
+        time.sleep(0.3)  # the only worker is busy with the runaway
+        start = time.monotonic()
+        body = store.query("SELECT ?p ?o WHERE { <http://example.org/alice> ?p ?o }", media_type=JSON,
+                           timeout=1.0).body
+        assert time.monotonic() - start < 0.5
+        assert b"http://example.org/Person" in body
+        thread.join(10)
+        assert type(outcome["runaway"]).__name__ == "QueryTimeout"
+    finally:
+        store.close()

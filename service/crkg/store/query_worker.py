@@ -151,7 +151,8 @@ def _capped(result, line_format, limit) -> tuple[bytes, bool]:
     return writer.getvalue(), False
 
 
-def _answer(store, open_error: str | None, request: dict) -> tuple:
+def answer(store, open_error: str | None, request: dict) -> tuple:
+    """The reply to one request (also called in the web process for bounded queries)."""
     if request.get("op") == "graphs":
         if store is None:
             return ("unavailable", open_error)
@@ -234,11 +235,11 @@ def _serve(conn, store, open_error: str | None) -> None:
         if request is None:
             return
         try:
-            answer = _answer(store, open_error, request)
+            reply = answer(store, open_error, request)
         except Exception as exc:  # never leave the web worker waiting for a reply
-            answer = ("unavailable", f"the query worker failed: {exc}")
+            reply = ("unavailable", f"the query worker failed: {exc}")
         try:
-            conn.send(answer)
+            conn.send(reply)
         except (BrokenPipeError, OSError):
             return
 
