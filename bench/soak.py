@@ -50,6 +50,8 @@ CLI = [sys.executable, "-c", "import sys; from crkg.cli import main; sys.exit(ma
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
            "?m ?n1 ?o . ?p ?q ?r }")
 JSON = "application/sparql-results+json"
+#: (status, start of the body) of every answer that was not a 200, for the report
+_MESSAGES: collections.Counter = collections.Counter()
 
 
 class Tally:
@@ -69,13 +71,15 @@ class Tally:
 
 
 def _request(port: int, source: str, method: str, path: str, body: bytes | None = None,
-             headers: dict | None = None, timeout: float = 60.0):
+             headers: dict | None = None, timeout: float = 60.0, who: str = "client"):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
     start = time.monotonic()
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
-        response.read()
+        body = response.read()
+        if response.status != 200:
+            _MESSAGES[(who, response.status, body[:70].decode("utf-8", "replace"))] += 1
         return response.status, time.monotonic() - start
     except (OSError, http.client.HTTPException) as exc:
         return type(exc).__name__, time.monotonic() - start
@@ -173,7 +177,7 @@ def _slow(port: int, source: str, until: float, tally: Tally) -> None:
 def _runaway(port: int, source: str, until: float, tally: Tally) -> None:
     while time.monotonic() < until:
         status, seconds = _request(port, source, "GET", _sparql_get(RUNAWAY), headers={"Accept": JSON},
-                                   timeout=max(1.0, until - time.monotonic() + 35))
+                                   timeout=max(1.0, until - time.monotonic() + 35), who="runaway")
         tally.add("runaway", "runaway", status, seconds)
         if status in (429, 503):
             time.sleep(1.0)  # as the Retry-After asks, roughly
@@ -251,6 +255,7 @@ def run(args) -> dict:
         "statuses": {who: dict(c) for who, c in sorted(tally.statuses.items())},
         "reconnects": dict(tally.reconnects),
         "rss_mib": rss,
+        "refusals": [[who, status, text, n] for (who, status, text), n in _MESSAGES.most_common(12)],
     }
 
 
@@ -285,6 +290,10 @@ def markdown(result: dict) -> str:
     lines.append(f"| RSS of server + query workers (MiB), every 5 s | "
                  + " ".join(f"{v:g}" for _, v in rss) + " |")
     lines.append("")
+    if result.get("refusals"):
+        lines.append("Answers other than 200, by message: " + "; ".join(
+            f"{who} {status} \"{text.strip()}…\" ×{n}" for who, status, text, n in result["refusals"]) + ".")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -148,8 +148,23 @@ def test_admission_counts_per_client_and_long_slots():
     adm.settle("a")
     adm.escalate("c")
     adm.leave("a")
-    adm.enter("a")
+    with pytest.raises(ClientOverShare) as cooling:
+        adm.enter("a")  # a's long query was stopped: it cools down for Retry-After
+    assert 1 <= cooling.value.retry_after <= 7
+    adm.enter("a", bounded=True)  # a lookup that cannot run away is still answered
     assert adm.snapshot()["long"] == 2
+    assert adm.snapshot()["refused"] == {"client": 1, "client-long": 1, "service-long": 1, "cooling": 1}
+
+
+def test_a_cool_down_ends_after_retry_after():
+    adm = Admission(per_client=2, long_total=0, long_per_client=1, retry_after=1)
+    with pytest.raises(ServiceBusy):
+        adm.escalate("a")
+    with pytest.raises(ClientOverShare):
+        adm.enter("a")
+    adm.enter("b")  # other clients are not cooled
+    time.sleep(1.05)
+    adm.enter("a")
 
 
 def _store(path, **kw) -> EmbeddedStore:
@@ -157,6 +172,14 @@ def _store(path, **kw) -> EmbeddedStore:
                     long_per_client=kw.pop("long_per_client", 1), retry_after=3)
     return EmbeddedStore(path, workers=kw.pop("workers", 1), admission=adm,
                          short_budget=kw.pop("short_budget", 0.3), **kw)
+
+
+def _wait_long(store, count: int, limit: float = 5.0) -> None:
+    """Until *count* queries have left the fast lane (the short budget is CPU time)."""
+    deadline = time.monotonic() + limit
+    while store.pool_size()["long"] != count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.pool_size()["long"] == count
 
 
 def _run(store, query, caller, outcome, key, timeout=20.0):
@@ -175,8 +198,8 @@ def test_a_client_over_its_share_gets_429_and_cheap_queries_keep_answering(fixtu
     store = _store(fixture_store, per_client=1, long_total=1)
     try:
         outcome = {}
-        first = _run(store, RUNAWAY, Caller("10.0.0.1"), outcome, "first", timeout=3.0)
-        time.sleep(0.6)  # past the budget: it holds the one long slot
+        first = _run(store, RUNAWAY, Caller("10.0.0.1"), outcome, "first", timeout=6.0)
+        _wait_long(store, 1)  # past the budget: it holds the one long slot
         with calling(Caller("10.0.0.1")), pytest.raises(ClientOverShare):
             store.query("ASK {}", media_type=JSON)  # the same client, over its share of 1
         with calling(Caller("10.0.0.2")):
@@ -197,8 +220,7 @@ def test_a_hung_up_client_gives_its_worker_back_within_a_second(fixture_store):
     try:
         outcome = {}
         thread = _run(store, RUNAWAY, Caller("10.0.0.3", gone.is_set), outcome, "q")
-        time.sleep(0.6)
-        assert store.pool_size()["long"] == 1
+        _wait_long(store, 1)
         gone.set()
         start = time.monotonic()
         thread.join(5)

@@ -16,7 +16,12 @@ Wikidata Query Service apply them in their own ways, are:
   share the query is stopped with 429; if every long slot is taken, with
   ``503 Service Unavailable`` (``ServiceBusy``): only then is the whole service full;
 * **cancel on hang-up**: while a query runs, the caller's ``disconnected()`` is asked
-  every ``POLL_SECONDS``; a client gone is a query stopped and its slot given back.
+  every ``POLL_SECONDS``; a client gone is a query stopped and its slot given back;
+* **cool-down**: a client whose long query was refused a long slot (or who hung up on
+  one) was told ``Retry-After``; until that time its next queries are refused at once
+  with 429 instead of each taking the fast lane for the short budget and a fresh worker
+  process after it - except lookups that cannot run away (``guard.is_bounded``), which
+  are answered meanwhile.
 
 Who the caller is travels in a context variable (``calling``): the web layer sets it for
 each request (``crkg.web.app``), so the ``Store`` interface needs no new argument. A call
@@ -26,7 +31,9 @@ without a caller (the build, a test, a script) is not limited per client.
 from __future__ import annotations
 
 import contextvars
+import math
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -109,10 +116,27 @@ class Admission:
         self._long: dict[str | None, int] = {}
         self._long_count = 0
         #: refusals so far, by reason (for the soak test and the logs)
-        self.refused = {"client": 0, "client-long": 0, "service-long": 0}
+        self.refused = {"client": 0, "client-long": 0, "service-long": 0, "cooling": 0}
+        #: client -> when its cool-down ends (monotonic): after one of its long queries
+        #: was stopped, its next non-bounded queries are refused until then
+        self._cooling: dict[str, float] = {}
 
-    def enter(self, client: str | None) -> None:
+    def enter(self, client: str | None, bounded: bool = False) -> None:
+        """Admit one query of *client* or raise ``ClientOverShare``.
+
+        *bounded*: the query cannot run away (``crkg.store.guard.is_bounded``); it is
+        admitted while the client cools down.
+        """
         with self._lock:
+            if not bounded and client is not None and client in self._cooling:
+                left = self._cooling[client] - time.monotonic()
+                if left > 0:
+                    self.refused["cooling"] += 1
+                    raise ClientOverShare(
+                        f"this client's last query was stopped for want of room for long queries "
+                        f"{self.retry_after} s ago or less; wait {math.ceil(left)} s before the next one (lookups of "
+                        "one resource are answered meanwhile)", max(1, math.ceil(left)))
+                del self._cooling[client]
             running = self._running.get(client, 0)
             if client is not None and running >= self.per_client:
                 self.refused["client"] += 1
@@ -135,17 +159,28 @@ class Admission:
             held = self._long.get(client, 0)
             if client is not None and held >= self.long_per_client:
                 self.refused["client-long"] += 1
+                self._cool(client)
                 raise ClientOverShare(
                     f"the query ran past the short budget and this client already has {held} "
                     f"long queries running (at most {self.long_per_client}); it was stopped",
                     self.retry_after)
             if self._long_count >= self.long_total:
                 self.refused["service-long"] += 1
+                self._cool(client)
                 raise ServiceBusy(
                     f"the query ran past the short budget and all {self.long_total} slots for "
                     "long queries are taken; it was stopped - try again later", self.retry_after)
             self._long[client] = held + 1
             self._long_count += 1
+
+    def cool(self, client: str | None) -> None:
+        """*client* hung up on its long query: like a refusal, it waits ``retry_after``."""
+        with self._lock:
+            self._cool(client)
+
+    def _cool(self, client: str | None) -> None:
+        if client is not None:
+            self._cooling[client] = time.monotonic() + self.retry_after
 
     def settle(self, client: str | None) -> None:
         """Give back the long slot *client*'s query held."""

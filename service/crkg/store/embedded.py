@@ -100,6 +100,7 @@ class _Worker:
         self.generation = os.path.realpath(path)
         #: running a long query (outside the fast lane); retired when it ends
         self.long = False
+        self._cpu_at_start: float | None = None
         parent, child = socket.socketpair()
         try:
             if sys.platform == "win32":
@@ -120,6 +121,19 @@ class _Worker:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
+
+    def started_query(self) -> None:
+        self._cpu_at_start = _cpu_seconds(self.process.pid)
+
+    def spent_budget(self, budget: float, wall: float) -> bool:
+        """Has the running query used its short *budget*? CPU time where the system tells
+        it (Linux ``/proc``): on a loaded machine a cheap query waits for a CPU longer than
+        it runs, and must not be taken for a runaway. Wall time elsewhere, and at most
+        ``_WALL_BUDGET_FACTOR`` times the budget anyway (a query waiting on the disk)."""
+        if wall >= budget * _WALL_BUDGET_FACTOR or self._cpu_at_start is None:
+            return True
+        now = _cpu_seconds(self.process.pid)
+        return now is None or now - self._cpu_at_start >= budget
 
     def lower_priority(self) -> None:
         """A long query yields the CPU to the cheap ones (POSIX ``nice``; not on Windows)."""
@@ -143,6 +157,27 @@ class _Worker:
         finally:
             self.conn.close()
 
+
+#: The share of the short budget a query may use while others wait for the fast lane.
+CONTENDED_BUDGET_FRACTION = 0.1
+
+#: A query is long after this many times the short budget of wall time, whatever its CPU.
+_WALL_BUDGET_FACTOR = 4
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process *pid* (Linux ``/proc``), None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+#: Seconds a new query worker may take to open the store before it is given up.
+_START_LIMIT = 60.0
 
 #: ``nice`` increment of a worker whose query became long (it is retired afterwards, as an
 #: unprivileged process cannot lower its niceness again).
@@ -188,6 +223,7 @@ class EmbeddedStore(Store):
         self._memory_mb = memory_mb
         self._size = max(1, int(workers))
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._waiting = 0  # queries waiting for a worker of the fast lane
         self._all: set[_Worker] = set()  # every live worker, fast lane and long
         self._lock = threading.Lock()
         self._closed = False
@@ -207,12 +243,22 @@ class EmbeddedStore(Store):
         worker = _Worker(self.path, self._memory_mb)
         with self._lock:
             self._all.add(worker)
-        # a worker that dies is replaced as soon as it dies, not when a query finds it
         threading.Thread(target=self._watch, args=(worker,), daemon=True,
                          name=f"crkg-watch-{worker.process.pid}").start()
-        self._idle.put(worker)
 
     def _watch(self, worker: _Worker) -> None:
+        """Make *worker* idle once it is ready; replace it the moment it dies.
+
+        Idle only after its ``READY``: a query handed to a worker still starting would
+        spend the start-up (~0.1 s, far more on a loaded machine) of its short budget.
+        """
+        try:
+            if worker.conn.poll(_START_LIMIT) and worker.conn.recv() == query_worker.READY:
+                self._idle.put(worker)
+            else:
+                worker.process.kill()
+        except (EOFError, OSError):
+            pass
         worker.process.wait()
         self._replace(worker, kill=True)
 
@@ -244,7 +290,13 @@ class EmbeddedStore(Store):
         deadline = time.monotonic() + wait
         while True:
             try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                with self._lock:
+                    self._waiting += 1
+                try:
+                    worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                finally:
+                    with self._lock:
+                        self._waiting -= 1
             except queue.Empty:
                 retry = self.admission.retry_after if self.admission else 5
                 raise ServiceBusy(
@@ -279,7 +331,9 @@ class EmbeddedStore(Store):
         start = time.monotonic()
         deadline = start + timeout
         budget_end = start + self.short_budget if admission is not None else float("inf")
+        contended_end = start + self.short_budget * CONTENDED_BUDGET_FRACTION
         try:
+            worker.started_query()
             worker.conn.send(request)
             while True:
                 now = time.monotonic()
@@ -290,15 +344,18 @@ class EmbeddedStore(Store):
                     )
                 if caller.disconnected():
                     self._replace(worker, kill=True)
+                    if worker.long:
+                        admission.cool(caller.client)
                     raise QueryCancelled("the client hung up; its query was stopped")
-                if not worker.long and now >= budget_end:
+                if admission is not None and not worker.long and self._over_budget(worker, now, start,
+                                                                                  budget_end, contended_end):
                     try:
                         admission.escalate(caller.client)
                     except (ClientOverShare, ServiceBusy):
                         self._replace(worker, kill=True)
                         raise
                     self._make_long(worker)
-                wake = min(deadline, budget_end if not worker.long else deadline)
+                wake = deadline if worker.long else min(deadline, budget_end)
                 if worker.conn.poll(max(0.0, min(POLL_SECONDS, wake - now))):
                     reply = worker.conn.recv()
                     break
@@ -329,7 +386,7 @@ class EmbeddedStore(Store):
         """
         caller = current_caller()
         if self.admission is not None:
-            self.admission.enter(caller.client)
+            self.admission.enter(caller.client, bounded=True)
         try:
             store = self._local_store()
             if store is None:
@@ -351,6 +408,21 @@ class EmbeddedStore(Store):
                 except OSError:
                     return None  # the workers report why (as "unavailable")
             return self._local[1]
+
+    def _over_budget(self, worker: _Worker, now: float, start: float, budget_end: float,
+                     contended_end: float) -> bool:
+        """Has the query on *worker* run past its short budget?
+
+        The budget shrinks to ``CONTENDED_BUDGET_FRACTION`` of itself while other queries
+        wait for the fast lane (a multilevel feedback queue: under contention the fast lane
+        is for the short jobs only), so a wave of runaways moves out of the way of the
+        cheap queries queued behind it.
+        """
+        if now >= budget_end:
+            return worker.spent_budget(self.short_budget, now - start)
+        if self._waiting and now >= contended_end:
+            return worker.spent_budget(self.short_budget * CONTENDED_BUDGET_FRACTION, now - start)
+        return False
 
     def _make_long(self, worker: _Worker) -> None:
         """Take *worker* out of the fast lane: a successor starts now, it yields the CPU."""
