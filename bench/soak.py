@@ -79,7 +79,12 @@ def _request(port: int, source: str, method: str, path: str, body: bytes | None 
         response = conn.getresponse()
         body = response.read()
         if response.status != 200:
-            _MESSAGES[(who, response.status, body[:70].decode("utf-8", "replace"))] += 1
+            text = body.decode("utf-8", "replace")
+            if text.startswith("{"):  # the JSON error shape: its message
+                text = json.loads(text).get("error", {}).get("message", text)
+            else:
+                text = text.split(": ", 1)[-1]
+            _MESSAGES[(who, response.status, text[:60])] += 1
         return response.status, time.monotonic() - start
     except (OSError, http.client.HTTPException) as exc:
         return type(exc).__name__, time.monotonic() - start
@@ -272,7 +277,7 @@ def markdown(result: dict) -> str:
         f"the competency questions, Linked Data pages, the service description), each from its own "
         f"loopback address, while {s['idle']} idle sockets, {s['slow']} clients sending headers one byte "
         f"a second and {s['runaways']} clients repeating a cross-product query ran at the same time. "
-        f"`crkg serve` with its default settings (waitress front, 4 query workers, 4 long-query slots). "
+        f"`crkg serve` with its default settings (waitress front, 4 query workers, 4 long-query slots, preemption after 5 s). "
         f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores (shared with other work), "
         f"Python {m.get('python', '?')}.",
         "",

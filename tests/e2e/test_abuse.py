@@ -49,6 +49,7 @@ def abused(e2e_store, tmp_path_factory):
     store = tmp_path_factory.mktemp("abuse") / "store"
     store.symlink_to(e2e_store.resolve())  # its own path: its query processes can be counted
     srv = Server(store, env={"CRKG_QUERY_TIMEOUT": str(TIMEOUT), "CRKG_LONG_QUERIES": "4",
+                             "CRKG_LONG_QUERY_PREEMPT_AFTER": "60",  # the counts below stay exact
                              "CRKG_REQUEST_READ_TIMEOUT": "5", "CRKG_QUERY_WORKERS": str(FAST_WORKERS)})
     srv.wait_ready()
     yield srv

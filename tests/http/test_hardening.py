@@ -139,13 +139,14 @@ def test_admission_counts_per_client_and_long_slots():
         adm.enter("a")
     assert over.value.retry_after == 7
     adm.enter("b")  # another client is not affected
-    adm.escalate("a")
+    slot_a = adm.escalate("a")
     with pytest.raises(ClientOverShare):
         adm.escalate("a")  # a's long share is used
     adm.escalate("b")
     with pytest.raises(ServiceBusy):
-        adm.escalate("c")  # every long slot is taken: the service is full
-    adm.settle("a")
+        adm.escalate("c")  # every long slot is taken (none old enough to give way): full
+    adm.settle(slot_a)
+    adm.settle(slot_a)  # once only
     adm.escalate("c")
     adm.leave("a")
     with pytest.raises(ClientOverShare) as cooling:
@@ -154,6 +155,21 @@ def test_admission_counts_per_client_and_long_slots():
     adm.enter("a", bounded=True)  # a lookup that cannot run away is still answered
     assert adm.snapshot()["long"] == 2
     assert adm.snapshot()["refused"] == {"client": 1, "client-long": 1, "service-long": 1, "cooling": 1}
+
+
+def test_the_oldest_long_query_gives_way_after_preempt_after():
+    adm = Admission(per_client=4, long_total=1, long_per_client=1, retry_after=3, preempt_after=0.2)
+    old = adm.escalate("runaway")
+    with pytest.raises(ServiceBusy):
+        adm.escalate("x")  # the slot is younger than 0.2 s
+    time.sleep(0.25)
+    new = adm.escalate("y")  # now the old one gives way
+    assert old.preempted.is_set() and not new.preempted.is_set()
+    assert adm.snapshot()["long"] == 1 and adm.snapshot()["preempted"] == 1
+    adm.settle(old)  # its owner stops it: the slot it lost is not given back twice
+    assert adm.snapshot()["long"] == 1
+    adm.settle(new)
+    assert adm.snapshot()["long"] == 0
 
 
 def test_a_cool_down_ends_after_retry_after():
@@ -169,7 +185,8 @@ def test_a_cool_down_ends_after_retry_after():
 
 def _store(path, **kw) -> EmbeddedStore:
     adm = Admission(per_client=kw.pop("per_client", 4), long_total=kw.pop("long_total", 1),
-                    long_per_client=kw.pop("long_per_client", 1), retry_after=3)
+                    long_per_client=kw.pop("long_per_client", 1), retry_after=3,
+                    preempt_after=kw.pop("preempt_after", float("inf")))
     return EmbeddedStore(path, workers=kw.pop("workers", 1), admission=adm,
                          short_budget=kw.pop("short_budget", 0.3), **kw)
 
@@ -210,6 +227,24 @@ def test_a_client_over_its_share_gets_429_and_cheap_queries_keep_answering(fixtu
                 store.query(RUNAWAY, media_type=JSON, timeout=3.0)
         first.join(10)
         assert type(outcome["first"]).__name__ == "QueryTimeout"
+    finally:
+        store.close()
+
+
+def test_a_long_query_gives_its_slot_to_a_newer_one_after_preempt_after(fixture_store):
+    store = _store(fixture_store, long_total=1, preempt_after=0.5)
+    try:
+        outcome = {}
+        first = _run(store, RUNAWAY, Caller("10.0.0.5"), outcome, "first", timeout=20.0)
+        _wait_long(store, 1)
+        time.sleep(0.6)
+        second = _run(store, RUNAWAY, Caller("10.0.0.6"), outcome, "second", timeout=3.0)
+        first.join(10)
+        assert isinstance(outcome["first"], ServiceBusy), outcome["first"]
+        assert "to give its slot" in str(outcome["first"])
+        second.join(10)
+        assert type(outcome["second"]).__name__ == "QueryTimeout"  # it kept the slot
+        assert store.admission.snapshot()["long"] == 0
     finally:
         store.close()
 

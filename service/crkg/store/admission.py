@@ -13,7 +13,10 @@ Wikidata Query Service apply them in their own ways, are:
   *long*: its worker leaves the fast lane (a fresh worker takes its place at once, so
   cheap queries keep a full lane) and it needs one of ``LONG_QUERIES`` long slots, of
   which one client may hold ``LONG_QUERIES_PER_CLIENT``. If the client already holds its
-  share the query is stopped with 429; if every long slot is taken, with
+  share the query is stopped with 429. If every long slot is taken, the query that has
+  held its slot longest gives it up when it has held it ``LONG_QUERY_PREEMPT_AFTER``
+  seconds (it is stopped with 503: a long query cannot keep the lane for ever while
+  others wait); when every slot is younger than that, the new one is stopped with
   ``503 Service Unavailable`` (``ServiceBusy``): only then is the whole service full;
 * **cancel on hang-up**: while a query runs, the caller's ``disconnected()`` is asked
   every ``POLL_SECONDS``; a client gone is a query stopped and its slot given back;
@@ -35,7 +38,7 @@ import math
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from crkg.store.base import BackendUnavailable
@@ -94,6 +97,16 @@ def calling(caller: Caller) -> Iterator[Caller]:
         _CALLER.reset(token)
 
 
+@dataclass(eq=False)
+class LongSlot:
+    """One long query's hold on a long slot; ``preempted`` is set if it was taken back."""
+
+    client: str | None
+    since: float
+    preempted: threading.Event = field(default_factory=threading.Event)
+    released: bool = False
+
+
 def enter_caller(caller: Caller) -> contextvars.Token:
     """Like ``calling``, for a caller set in one hook and reset in another (Flask's)."""
     return _CALLER.set(caller)
@@ -106,11 +119,16 @@ def leave_caller(token: contextvars.Token) -> None:
 class Admission:
     """The counts behind the rules of the module docstring (thread-safe)."""
 
-    def __init__(self, *, per_client: int, long_total: int, long_per_client: int, retry_after: int):
+    def __init__(self, *, per_client: int, long_total: int, long_per_client: int, retry_after: int,
+                 preempt_after: float = float("inf")):
         self.per_client = max(1, int(per_client))
         self.long_total = max(0, int(long_total))
         self.long_per_client = max(0, int(long_per_client))
         self.retry_after = int(retry_after)
+        self.preempt_after = float(preempt_after)
+        self._slots: list[LongSlot] = []
+        #: long queries stopped to give their slot to a newer one
+        self.preempted = 0
         self._lock = threading.Lock()
         self._running: dict[str | None, int] = {}
         self._long: dict[str | None, int] = {}
@@ -153,8 +171,13 @@ class Admission:
             else:
                 self._running.pop(client, None)
 
-    def escalate(self, client: str | None) -> None:
-        """Take a long slot for *client*'s query or raise (it is then stopped)."""
+    def escalate(self, client: str | None) -> "LongSlot":
+        """Take a long slot for *client*'s query or raise (the query is then stopped).
+
+        With every slot taken, the long query that has held its slot longest is stopped
+        in favour of this one if it has held it ``preempt_after`` seconds or more (its
+        owner sees ``LongSlot.preempted``); otherwise this one is refused.
+        """
         with self._lock:
             held = self._long.get(client, 0)
             if client is not None and held >= self.long_per_client:
@@ -165,16 +188,24 @@ class Admission:
                     f"long queries running (at most {self.long_per_client}); it was stopped",
                     self.retry_after)
             if self._long_count >= self.long_total:
-                self.refused["service-long"] += 1
-                self._cool(client)
-                raise ServiceBusy(
-                    f"the query ran past the short budget and all {self.long_total} slots for "
-                    "long queries are taken; it was stopped - try again later", self.retry_after)
+                oldest = min(self._slots, key=lambda slot: slot.since, default=None)
+                if oldest is None or time.monotonic() - oldest.since < self.preempt_after:
+                    self.refused["service-long"] += 1
+                    self._cool(client)
+                    raise ServiceBusy(
+                        f"the query ran past the short budget and all {self.long_total} slots for "
+                        "long queries are taken; it was stopped - try again later", self.retry_after)
+                self.preempted += 1
+                self._release(oldest)
+                oldest.preempted.set()
+            slot = LongSlot(client, time.monotonic())
+            self._slots.append(slot)
             self._long[client] = held + 1
             self._long_count += 1
+            return slot
 
     def cool(self, client: str | None) -> None:
-        """*client* hung up on its long query: like a refusal, it waits ``retry_after``."""
+        """*client* hung up on its long query (or lost its slot): it waits ``retry_after``."""
         with self._lock:
             self._cool(client)
 
@@ -182,17 +213,24 @@ class Admission:
         if client is not None:
             self._cooling[client] = time.monotonic() + self.retry_after
 
-    def settle(self, client: str | None) -> None:
-        """Give back the long slot *client*'s query held."""
+    def settle(self, slot: "LongSlot") -> None:
+        """Give back the long slot a query held (nothing if it was taken from it)."""
         with self._lock:
-            left = self._long.get(client, 0) - 1
-            if left > 0:
-                self._long[client] = left
-            else:
-                self._long.pop(client, None)
-            self._long_count = max(0, self._long_count - 1)
+            self._release(slot)
+
+    def _release(self, slot: "LongSlot") -> None:
+        if slot.released:
+            return
+        slot.released = True
+        self._slots.remove(slot)
+        left = self._long.get(slot.client, 0) - 1
+        if left > 0:
+            self._long[slot.client] = left
+        else:
+            self._long.pop(slot.client, None)
+        self._long_count = max(0, self._long_count - 1)
 
     def snapshot(self) -> dict:
         with self._lock:
             return {"running": sum(self._running.values()), "long": self._long_count,
-                    "refused": dict(self.refused)}
+                    "refused": dict(self.refused), "preempted": self.preempted}

@@ -159,7 +159,7 @@ class _Worker:
 
 
 #: The share of the short budget a query may use while others wait for the fast lane.
-CONTENDED_BUDGET_FRACTION = 0.1
+CONTENDED_BUDGET_FRACTION = 0.2
 
 #: A query is long after this many times the short budget of wall time, whatever its CPU.
 _WALL_BUDGET_FACTOR = 4
@@ -332,6 +332,7 @@ class EmbeddedStore(Store):
         deadline = start + timeout
         budget_end = start + self.short_budget if admission is not None else float("inf")
         contended_end = start + self.short_budget * CONTENDED_BUDGET_FRACTION
+        slot = None  # the long slot, once the query is long
         try:
             worker.started_query()
             worker.conn.send(request)
@@ -342,6 +343,13 @@ class EmbeddedStore(Store):
                     raise QueryTimeout(
                         f"the query ran longer than the time limit of {timeout:g} s and was stopped"
                     )
+                if slot is not None and slot.preempted.is_set():
+                    self._replace(worker, kill=True)
+                    admission.cool(caller.client)
+                    raise ServiceBusy(
+                        f"the query ran {now - start:.0f} s and was stopped to give its slot to a "
+                        f"newer long query: all {admission.long_total} slots for long queries were "
+                        "taken - try again later", admission.retry_after)
                 if caller.disconnected():
                     self._replace(worker, kill=True)
                     if worker.long:
@@ -350,7 +358,7 @@ class EmbeddedStore(Store):
                 if admission is not None and not worker.long and self._over_budget(worker, now, start,
                                                                                   budget_end, contended_end):
                     try:
-                        admission.escalate(caller.client)
+                        slot = admission.escalate(caller.client)
                     except (ClientOverShare, ServiceBusy):
                         self._replace(worker, kill=True)
                         raise
@@ -367,8 +375,8 @@ class EmbeddedStore(Store):
                 "than allowed); the worker was restarted"
             ) from exc
         finally:
-            if worker.long:
-                admission.settle(caller.client)
+            if slot is not None:
+                admission.settle(slot)
         if worker.long:
             self._retire(worker)
         else:

@@ -62,6 +62,7 @@ def open_store(config: Config):
             long_total=config.LONG_QUERIES,
             long_per_client=config.LONG_QUERIES_PER_CLIENT,
             retry_after=config.RETRY_AFTER,
+            preempt_after=config.LONG_QUERY_PREEMPT_AFTER,
         ),
         short_budget=config.SHORT_QUERY_BUDGET,
         queue_wait=config.QUEUE_WAIT,

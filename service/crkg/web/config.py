@@ -70,6 +70,8 @@ class Config:
     LONG_QUERIES: int = 4
     #: long queries at once for one client address (429 above)
     LONG_QUERIES_PER_CLIENT: int = 2
+    #: seconds a long query holds its slot before a newer one may take it (all taken)
+    LONG_QUERY_PREEMPT_AFTER: float = 5.0
     #: seconds a query waits for a free query worker of the fast lane (503 after)
     QUEUE_WAIT: float = 5.0
     #: Retry-After, in seconds, of a 429 or 503
