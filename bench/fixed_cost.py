@@ -168,8 +168,12 @@ def main(argv=None) -> int:
     text = markdown(result)
     print(text)
     if args.append_results:
-        with open(REPO / "bench" / "RESULTS.md", "a", encoding="utf-8") as f:
-            f.write(text)
+        from bench.report import SERVING
+
+        # RESULTS.md now, and SERVING.md, which python -m bench appends when it re-renders
+        for path in (REPO / "bench" / "RESULTS.md", SERVING):
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(text)
     return 0
 
 

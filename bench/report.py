@@ -10,6 +10,8 @@ import statistics
 from pathlib import Path
 
 FINDINGS = Path(__file__).with_name("FINDINGS.md")
+#: Sections recorded by bench/soak.py and bench/fixed_cost.py, kept across re-renders.
+SERVING = Path(__file__).with_name("SERVING.md")
 SYSTEMS = ("oxigraph", "crkg", "virtuoso", "rdflib")
 NAMES = {"oxigraph": "pyoxigraph in-process", "crkg": "crkg /sparql", "virtuoso": "Virtuoso",
          "rdflib": "rdflib in-memory endpoint"}
@@ -70,6 +72,9 @@ def render(results: dict) -> str:
         out.append("")
     if FINDINGS.is_file():
         out.append(FINDINGS.read_text(encoding="utf-8").strip())
+        out.append("")
+    if SERVING.is_file():  # the soak and fixed-cost runs (bench/soak.py, bench/fixed_cost.py)
+        out.append(SERVING.read_text(encoding="utf-8").strip())
         out.append("")
     return "\n".join(out)
 

@@ -257,6 +257,7 @@ def run(args) -> dict:
                   "p99_ms": round(1000 * _percentile(small, 0.99), 1),
                   "max_ms": round(1000 * max(small), 1) if small else None},
         "by_kind_p50_ms": {k: round(1000 * statistics.median(v), 1) for k, v in sorted(tally.latency.items())},
+        "by_kind_p99_ms": {k: round(1000 * _percentile(v, 0.99), 1) for k, v in sorted(tally.latency.items())},
         "statuses": {who: dict(c) for who, c in sorted(tally.statuses.items())},
         "reconnects": dict(tally.reconnects),
         "rss_mib": rss,
@@ -286,7 +287,8 @@ def markdown(result: dict) -> str:
         f"| requests of the well-behaved clients | {result['requests']} ({result['throughput_per_s']}/s) |",
         f"| small queries: n, p50, p99, max | {small['n']}, {small['p50_ms']} ms, {small['p99_ms']} ms, "
         f"{small['max_ms']} ms |",
-        "| p50 by kind | " + ", ".join(f"{k} {v} ms" for k, v in result["by_kind_p50_ms"].items()) + " |",
+        "| p50 / p99 by kind | " + ", ".join(f"{k} {v} / {result['by_kind_p99_ms'][k]} ms"
+                                            for k, v in result["by_kind_p50_ms"].items()) + " |",
     ]
     for who, counts in result["statuses"].items():
         lines.append(f"| statuses, {who} | " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + " |")
@@ -311,7 +313,7 @@ def main(argv=None) -> int:
     p.add_argument("--slow", type=int, default=8)
     p.add_argument("--runaways", type=int, default=8)
     p.add_argument("--out", default=str(REPO / "bench" / "out" / "soak.json"))
-    p.add_argument("--append-results", action="store_true", help="append the table to bench/RESULTS.md")
+    p.add_argument("--append-results", action="store_true", help="append the table to bench/RESULTS.md (and bench/SERVING.md)")
     args = p.parse_args(argv)
     if not 1 <= args.seconds <= 600 or max(args.clients, args.idle, args.slow, args.runaways) > 64:
         p.error("bounded: at most 600 s and 64 sockets of each kind")
@@ -321,8 +323,12 @@ def main(argv=None) -> int:
     text = markdown(result)
     print(text)
     if args.append_results:
-        with open(REPO / "bench" / "RESULTS.md", "a", encoding="utf-8") as f:
-            f.write(text)
+        from bench.report import SERVING
+
+        # RESULTS.md now, and SERVING.md, which python -m bench appends when it re-renders
+        for path in (REPO / "bench" / "RESULTS.md", SERVING):
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(text)
     return 0
 
 

@@ -20,6 +20,7 @@ the worker itself, which is what let slow clients starve it).
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import subprocess
@@ -71,6 +72,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, store_dir: Path | None =
         if status != 0:
             raise SystemExit(status)  # the check printed why
     app = create_app(config)
+    # "Task queue depth is N" is waitress's note that requests wait for a thread; with the
+    # admission rules that is the expected state under load, not a warning each time
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = make_server(app, config, host, port)
     # the service description names the address served, not a client's Host header
     server.server_name = _shown_host(host)
