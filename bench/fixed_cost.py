@@ -35,6 +35,7 @@ import urllib.parse
 from pathlib import Path
 
 from bench import system
+from bench.report import record_serving
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "import sys; from crkg.cli import main; sys.exit(main())"]
@@ -164,16 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--append-results", action="store_true")
     args = p.parse_args(argv)
     result = run(str(Path(args.store).resolve()), args.n)
-    (REPO / "bench" / "out" / "fixed_cost.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    text = markdown(result)
-    print(text)
-    if args.append_results:
-        from bench.report import SERVING
-
-        # RESULTS.md now, and SERVING.md, which python -m bench appends when it re-renders
-        for path in (REPO / "bench" / "RESULTS.md", SERVING):
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(text)
+    record_serving(result, REPO / "bench" / "out" / "fixed_cost.json", markdown(result), args.append_results)
     return 0
 
 

@@ -44,6 +44,7 @@ import urllib.parse
 from pathlib import Path
 
 from bench import system
+from bench.report import record_serving
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "import sys; from crkg.cli import main; sys.exit(main())"]
@@ -294,7 +295,7 @@ def markdown(result: dict) -> str:
         lines.append(f"| statuses, {who} | " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + " |")
     lines.append("| sockets closed by the deadlines | " + ", ".join(
         f"{k}: {v}" for k, v in sorted(result["reconnects"].items())) + " |")
-    lines.append(f"| RSS of server + query workers (MiB), every 5 s | "
+    lines.append("| RSS of server + query workers (MiB), every 5 s | "
                  + " ".join(f"{v:g}" for _, v in rss) + " |")
     lines.append("")
     if result.get("refusals"):
@@ -318,17 +319,7 @@ def main(argv=None) -> int:
     if not 1 <= args.seconds <= 600 or max(args.clients, args.idle, args.slow, args.runaways) > 64:
         p.error("bounded: at most 600 s and 64 sockets of each kind")
     result = run(args)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
-    text = markdown(result)
-    print(text)
-    if args.append_results:
-        from bench.report import SERVING
-
-        # RESULTS.md now, and SERVING.md, which python -m bench appends when it re-renders
-        for path in (REPO / "bench" / "RESULTS.md", SERVING):
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(text)
+    record_serving(result, Path(args.out), markdown(result), args.append_results)
     return 0
 
 

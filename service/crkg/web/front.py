@@ -27,10 +27,10 @@ What this module adds to waitress (the settings are in ``crkg.web.config.Config`
   after the response and what the client still sends is read and discarded, up to
   ``DISCARD_LIMIT_BYTES`` or ``REQUEST_READ_TIMEOUT``, before it is closed ("lingering
   close", as Apache and nginx do);
-* **client disconnect visible to the app**: ``channel_request_lookahead = 1`` makes
-  waitress keep reading while a request is served, so a hang-up sets
-  ``environ["waitress.client_disconnected"]()``; ``crkg.store.admission`` uses it to
-  cancel that client's query.
+* **client disconnect visible to the app**: ``environ["waitress.client_disconnected"]()``
+  peeks at the socket (``_Channel.check_client_disconnected``), so a hang-up is seen
+  while the request is served; ``crkg.store.admission`` uses it to cancel that client's
+  query.
 """
 
 from __future__ import annotations
@@ -110,6 +110,24 @@ class _Channel(HTTPChannel):
             if self.request is None:
                 self.request_started = None
         return result
+
+    def check_client_disconnected(self):
+        """Has the client hung up? (``environ["waitress.client_disconnected"]``)
+
+        Waitress learns of a hang-up only by reading, which it does while a request is
+        served only with ``channel_request_lookahead`` - measured at ~0.3 ms per request.
+        Instead the socket is peeked at when the app asks (every 0.1 s while a query
+        runs in a worker process): end of file is a hang-up. A client that half-closes
+        after its request counts as gone too.
+        """
+        if not self.connected:
+            return True
+        try:
+            return self.socket.recv(1, socket.MSG_PEEK) == b""  # the socket is non-blocking
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
     # -- closing ------------------------------------------------------------------------
 
@@ -233,7 +251,6 @@ def make_server(app, config, host: str, port: int) -> FrontServer:
         max_request_header_size=config.MAX_REQUEST_BYTES + 65536,
         channel_timeout=max(int(config.IDLE_TIMEOUT), int(config.REQUEST_READ_TIMEOUT)) + 1,
         cleanup_interval=_MAINTENANCE_INTERVAL,
-        channel_request_lookahead=1,
         # poll() has no FD_SETSIZE limit; Windows has only select()
         asyncore_use_poll=sys.platform != "win32",
         ident="crkg",
