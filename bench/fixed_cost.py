@@ -46,7 +46,7 @@ def _tree_cpu_seconds(pid: int) -> float:
     """utime + stime of *pid* and its descendants (Linux /proc), in seconds."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for p in [pid, *system.descendants(pid)]:
+    for p in system.descendants(pid):  # pid itself included
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
