@@ -11,6 +11,16 @@ and ``QueryTimeout`` is raised, while the other workers go on answering.
 
 Results are serialised by the engine inside the worker and travel back as bytes.
 
+Lanes (issue 13, with ``crkg.store.admission``): the pool is the *fast lane*. A query still
+running after its short budget (CPU time where ``/proc`` tells it; a fifth of it while
+other queries wait for the lane) becomes *long*: its worker leaves the lane, is reniced
+and retired when the query ends, a successor is started at once, and the query needs one
+of the long slots or is stopped (429/503). A worker joins the lane only once it has
+opened the store (its ``READY``), and a worker that dies is replaced the moment it dies
+(one watcher thread per worker). A query the guard proves bounded (``guard.is_bounded``:
+one triple pattern with a constant subject or object, no joins) is answered in this
+process instead (issue 14: the hand-off cost more than the lookup); it cannot run away.
+
 The row cap (``max_rows``) without per-row Python work
 ------------------------------------------------------
 The worker serialises SELECT results as TSV and CONSTRUCT/DESCRIBE results as N-Triples:
