@@ -267,3 +267,29 @@ def test_connections_per_client_address_are_limited(e2e_store):
         for s in held:
             s.close()
         srv.stop()
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address():
+    from crkg.web.config import Config
+    from crkg.web.front import make_server
+
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(environ["REMOTE_ADDR"])
+        start_response("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    for proxy in ("", "127.0.0.1"):
+        server = make_server(app, Config(TRUSTED_PROXY=proxy), "127.0.0.1", 0)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        conn = http.client.HTTPConnection("127.0.0.1", int(server.effective_port), timeout=10)
+        conn.request("GET", "/", headers={"X-Forwarded-For": "203.0.113.7"})
+        conn.getresponse().read()
+        conn.close()
+        time.sleep(0.2)  # the task has finished before the server closes
+        server.task_dispatcher.shutdown()
+        server.close()
+    # not trusted: the header is the client's to invent; trusted: the proxy names the client
+    assert seen == ["127.0.0.1", "203.0.113.7"]

@@ -76,6 +76,9 @@ class Config:
     QUEUE_WAIT: float = 5.0
     #: Retry-After, in seconds, of a 429 or 503
     RETRY_AFTER: int = 5
+    #: address of a reverse proxy in front (e.g. 127.0.0.1); its X-Forwarded-For then names
+    #: the client the limits above apply to. Empty: clients connect directly
+    TRUSTED_PROXY: str = ""
     # ---- end of the serving block ------------------------------------------------------
 
     @classmethod

@@ -27,6 +27,9 @@ What this module adds to waitress (the settings are in ``crkg.web.config.Config`
   after the response and what the client still sends is read and discarded, up to
   ``DISCARD_LIMIT_BYTES`` or ``REQUEST_READ_TIMEOUT``, before it is closed ("lingering
   close", as Apache and nginx do);
+* **behind a reverse proxy** (``TRUSTED_PROXY``): its ``X-Forwarded-For`` names the client
+  whose share of queries is counted (the connection limit then counts the proxy's own
+  connections: raise ``CONNECTIONS_PER_CLIENT``);
 * **client disconnect visible to the app**: ``environ["waitress.client_disconnected"]()``
   peeks at the socket (``_Channel.check_client_disconnected``), so a hang-up is seen
   while the request is served; ``crkg.store.admission`` uses it to cancel that client's
@@ -254,10 +257,14 @@ def make_server(app, config, host: str, port: int) -> FrontServer:
         # poll() has no FD_SETSIZE limit; Windows has only select()
         asyncore_use_poll=sys.platform != "win32",
         ident="crkg",
-        # the app reads no X-Forwarded-* header: no proxy-header middleware (a cost per request)
-        clear_untrusted_proxy_headers=False,
+        # the app reads no X-Forwarded-* header: no proxy-header middleware (a cost per
+        # request) unless a proxy is trusted to name the client (REMOTE_ADDR from it)
+        clear_untrusted_proxy_headers=bool(config.TRUSTED_PROXY),
         expose_tracebacks=False,
     )
+    if config.TRUSTED_PROXY:
+        kw.update(trusted_proxy=config.TRUSTED_PROXY, trusted_proxy_count=1,
+                  trusted_proxy_headers={"x-forwarded-for"})
     # built as waitress.create_server does (it has no hook for the server class)
     from waitress.adjustments import Adjustments
     from waitress.task import ThreadedTaskDispatcher
