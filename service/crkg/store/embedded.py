@@ -188,6 +188,8 @@ def _cpu_seconds(pid: int) -> float | None:
 
 #: Seconds a new query worker may take to open the store before it is given up.
 _START_LIMIT = 60.0
+#: Seconds before a worker that died while starting is replaced.
+_RESTART_PAUSE = 1.0
 
 #: ``nice`` increment of a worker whose query became long (it is retired afterwards, as an
 #: unprivileged process cannot lower its niceness again).
@@ -262,14 +264,18 @@ class EmbeddedStore(Store):
         Idle only after its ``READY``: a query handed to a worker still starting would
         spend the start-up (~0.1 s, far more on a loaded machine) of its short budget.
         """
+        ready = False
         try:
             if worker.conn.poll(_START_LIMIT) and worker.conn.recv() == query_worker.READY:
+                ready = True
                 self._idle.put(worker)
             else:
                 worker.process.kill()
         except (EOFError, OSError):
             pass
         worker.process.wait()
+        if not ready:
+            time.sleep(_RESTART_PAUSE)  # one that cannot start is not restarted in a tight loop
         self._replace(worker, kill=True)
 
     def _replace(self, worker: _Worker, kill: bool) -> None:
