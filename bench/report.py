@@ -10,6 +10,22 @@ import statistics
 from pathlib import Path
 
 FINDINGS = Path(__file__).with_name("FINDINGS.md")
+#: Sections recorded by bench/soak.py and bench/fixed_cost.py, kept across re-renders.
+SERVING = Path(__file__).with_name("SERVING.md")
+
+
+def record_serving(result: dict, json_path: Path, text: str, append: bool) -> None:
+    """Write a serving run's *result* to *json_path*, print its section *text* and, if
+    *append*, add it to RESULTS.md now and to SERVING.md (appended at every re-render)."""
+    import json
+
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(text)
+    if append:
+        for path in (Path(__file__).with_name("RESULTS.md"), SERVING):
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(text)
 SYSTEMS = ("oxigraph", "crkg", "virtuoso", "rdflib")
 NAMES = {"oxigraph": "pyoxigraph in-process", "crkg": "crkg /sparql", "virtuoso": "Virtuoso",
          "rdflib": "rdflib in-memory endpoint"}
@@ -74,6 +90,9 @@ def render(results: dict) -> str:
         out.append("")
     if FINDINGS.is_file():
         out.append(FINDINGS.read_text(encoding="utf-8").strip())
+        out.append("")
+    if SERVING.is_file():  # the soak and fixed-cost runs (bench/soak.py, bench/fixed_cost.py)
+        out.append(SERVING.read_text(encoding="utf-8").strip())
         out.append("")
     return "\n".join(out)
 
@@ -331,8 +350,9 @@ def _serve(results: dict, earlier: bool = False) -> list[str]:
         elif s == "oxigraph":
             note = "opens the store read-only in the benchmark process (no server)"
         elif s == "crkg":
-            note = ("`crkg serve` defaults: 2 gunicorn workers, each with 2 query worker "
-                    "processes, on the built store opened read-only")
+            note = ("`crkg serve` defaults on the built store opened read-only: one waitress "
+                    "process with 4 query worker processes (runs before issue 13: 2 gunicorn "
+                    "workers, each with 2)")
         rss = e.get("peak_rss_mib")
         load = "–"
         if e.get("loadavg_at_start") is not None:

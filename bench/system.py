@@ -75,6 +75,7 @@ def machine() -> dict[str, str]:
         "owlrl": _version("owlrl"),
         "flask": _version("flask"),
         "gunicorn": _version("gunicorn"),
+        "waitress": _version("waitress"),
         "virtuoso": virtuoso_version(),
     }
 

@@ -79,8 +79,8 @@ class Config:
     SERVICE_ALLOWLIST: tuple = field(default_factory=tuple)
 
     # -- the embedded store's query processes -----------------------------------------
-    #: query worker processes per web worker
-    QUERY_WORKERS: int = 2
+    #: query worker processes of the fast lane (long queries get extra ones)
+    QUERY_WORKERS: int = 4
     #: data-segment limit of one query worker in MiB (RLIMIT_DATA); 0: no limit
     WORKER_MEMORY_MB: int = 1024
     #: seconds a read of whole graphs from the local store may take (push, link, load)
@@ -100,9 +100,39 @@ class Config:
     #: interface and TCP port ``crkg serve`` listens on
     HOST: str = "127.0.0.1"
     PORT: int = 8000
-    #: web worker processes, and threads in each (a slow query does not block the others)
-    WEB_WORKERS: int = 2
-    WEB_THREADS: int = 4
+
+    # -- serving: the front server (crkg.web.front) and query admission -----------------
+    # (crkg.store.admission; issue 13)
+    #: threads answering requests; a request waiting on a long query holds one
+    SERVER_THREADS: int = 16
+    #: open connections, all clients together (more wait in the listen backlog); below
+    #: Windows' select() limit of 512 sockets
+    CONNECTION_LIMIT: int = 400
+    #: open connections one client address may hold; one more is answered 429 and closed
+    CONNECTIONS_PER_CLIENT: int = 64
+    #: seconds a request (line, headers and body) may take to arrive after its first byte
+    REQUEST_READ_TIMEOUT: float = 10.0
+    #: seconds an idle keep-alive connection stays open
+    IDLE_TIMEOUT: float = 15.0
+    #: bytes of a refused body (413) read and discarded so that the client reads the 413
+    DISCARD_LIMIT_BYTES: int = 256 * 1024 * 1024
+    #: queries one client address may have running at once (429 above)
+    QUERIES_PER_CLIENT: int = 4
+    #: seconds a query runs in the fast lane before it counts as long
+    SHORT_QUERY_BUDGET: float = 0.5
+    #: long queries at once, all clients together (503 above)
+    LONG_QUERIES: int = 4
+    #: long queries at once for one client address (429 above)
+    LONG_QUERIES_PER_CLIENT: int = 2
+    #: seconds a long query holds its slot before a newer one may take it (all taken)
+    LONG_QUERY_PREEMPT_AFTER: float = 5.0
+    #: seconds a query waits for a free query worker of the fast lane (503 after)
+    QUEUE_WAIT: float = 5.0
+    #: Retry-After, in seconds, of a 429 or 503
+    RETRY_AFTER: int = 5
+    #: address of a reverse proxy in front (e.g. 127.0.0.1); its X-Forwarded-For then names
+    #: the client the limits above apply to. Empty: clients connect directly
+    TRUSTED_PROXY: str = ""
 
     TESTING: bool = False
 

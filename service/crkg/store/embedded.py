@@ -11,6 +11,16 @@ and ``QueryTimeout`` is raised, while the other workers go on answering.
 
 Results are serialised by the engine inside the worker and travel back as bytes.
 
+Lanes (issue 13, with ``crkg.store.admission``): the pool is the *fast lane*. A query still
+running after its short budget (CPU time where ``/proc`` tells it; a fifth of it while
+other queries wait for the lane) becomes *long*: its worker leaves the lane, is reniced
+and retired when the query ends, a successor is started at once, and the query needs one
+of the long slots or is stopped (429/503). A worker joins the lane only once it has
+opened the store (its ``READY``), and a worker that dies is replaced the moment it dies
+(one watcher thread per worker). A query the guard proves bounded (``guard.is_bounded``:
+one triple pattern with a constant subject or object, no joins) is answered in this
+process instead (issue 14: the hand-off cost more than the lookup); it cannot run away.
+
 The row cap (``max_rows``) without per-row Python work
 ------------------------------------------------------
 The worker serialises SELECT results as TSV and CONSTRUCT/DESCRIBE results as N-Triples:
@@ -69,6 +79,14 @@ from crkg.store.base import (
     QueryTimeout,
     Store,
 )
+from crkg.store.admission import (
+    POLL_SECONDS,
+    Admission,
+    ClientOverShare,
+    QueryCancelled,
+    ServiceBusy,
+)
+from crkg.store.admission import current as current_caller
 
 _WORKER_SCRIPT = query_worker.__file__
 #: where pyoxigraph is installed: the one folder a worker (started without ``site``) needs
@@ -85,22 +103,58 @@ class _Worker:
     ``__main__`` script in the child (breaking any script without a ``__main__`` guard),
     and fork after threads is unsafe. The worker starts with ``-S -E`` and imports only
     pyoxigraph, so it is ready in a fraction of the interpreter's usual start-up time.
+    The same on every platform and whatever ``multiprocessing``'s start method: POSIX
+    passes the socket as an inherited descriptor, Windows (which cannot) as
+    ``socket.share`` data on the worker's stdin.
     """
 
     def __init__(self, path: str, memory_mb: int | None):
         #: the store generation this worker opened (write_store swaps a link at *path*)
         self.generation = os.path.realpath(path)
+        #: running a long query (outside the fast lane); retired when it ends
+        self.long = False
+        self._cpu_at_start: float | None = None
         parent, child = socket.socketpair()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-S", "-E", _WORKER_SCRIPT,
-                 str(child.fileno()), path, str(os.getpid()), str(memory_mb or 0), _PYOXIGRAPH_DIR],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-            )
+            if sys.platform == "win32":
+                self.process = subprocess.Popen(
+                    [sys.executable, "-S", "-E", _WORKER_SCRIPT, query_worker.SHARED_SOCKET,
+                     path, str(os.getpid()), str(memory_mb or 0), _PYOXIGRAPH_DIR],
+                    stdin=subprocess.PIPE,
+                )
+                self.process.stdin.write(child.share(self.process.pid))
+                self.process.stdin.close()
+            else:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-S", "-E", _WORKER_SCRIPT,
+                     str(child.fileno()), path, str(os.getpid()), str(memory_mb or 0), _PYOXIGRAPH_DIR],
+                    pass_fds=(child.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                )
         finally:
             child.close()
         self.conn = Connection(parent.detach())
+
+    def started_query(self) -> None:
+        self._cpu_at_start = _cpu_seconds(self.process.pid)
+
+    def spent_budget(self, budget: float, wall: float) -> bool:
+        """Has the running query used its short *budget*? CPU time where the system tells
+        it (Linux ``/proc``): on a loaded machine a cheap query waits for a CPU longer than
+        it runs, and must not be taken for a runaway. Wall time elsewhere, and at most
+        ``_WALL_BUDGET_FACTOR`` times the budget anyway (a query waiting on the disk)."""
+        if wall >= budget * _WALL_BUDGET_FACTOR or self._cpu_at_start is None:
+            return True
+        now = _cpu_seconds(self.process.pid)
+        return now is None or now - self._cpu_at_start >= budget
+
+    def lower_priority(self) -> None:
+        """A long query yields the CPU to the cheap ones (POSIX ``nice``; not on Windows)."""
+        if hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, LONG_QUERY_NICENESS)
+            except OSError:
+                pass
 
     def stop(self, kill: bool = False) -> None:
         try:
@@ -117,6 +171,34 @@ class _Worker:
             self.conn.close()
 
 
+#: The share of the short budget a query may use while others wait for the fast lane.
+CONTENDED_BUDGET_FRACTION = 0.2
+
+#: A query is long after this many times the short budget of wall time, whatever its CPU.
+_WALL_BUDGET_FACTOR = 4
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process *pid* (Linux ``/proc``), None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+#: Seconds a new query worker may take to open the store before it is given up.
+_START_LIMIT = 60.0
+#: Seconds before a worker that died while starting is replaced.
+_RESTART_PAUSE = 1.0
+
+#: ``nice`` increment of a worker whose query became long (it is retired afterwards, as an
+#: unprivileged process cannot lower its niceness again).
+LONG_QUERY_NICENESS = 10
+
+
 class EmbeddedStore(Store):
     """The Oxigraph store at *path*, opened read-only by *workers* query processes.
 
@@ -125,6 +207,12 @@ class EmbeddedStore(Store):
     (RLIMIT_DATA); a query that needs more fails with ``BackendUnavailable``.
     *prefixes*: the bindings Turtle and RDF/XML answers declare (those they use).
     :meth:`from_config` takes all of these from a ``crkg.config.Config``.
+
+    *admission* (``crkg.store.admission.Admission``): per-client limits and the long-query
+    slots; a query still running after *short_budget* seconds leaves the fast lane (its
+    worker is replaced at once) and needs a long slot. *queue_wait*: seconds a query waits
+    for a free worker of the fast lane before ``ServiceBusy`` (503). Without *admission*
+    nothing is limited and no query becomes long (the build, scripts, tests).
     """
 
     def __init__(
@@ -136,6 +224,9 @@ class EmbeddedStore(Store):
         memory_mb: int | None = None,
         prefixes: dict[str, str] | None = None,
         max_nesting: int = Config.MAX_NESTING,
+        admission: Admission | None = None,
+        short_budget: float = Config.SHORT_QUERY_BUDGET,
+        queue_wait: float = Config.QUEUE_WAIT,
     ):
         # not resolved: *path* may be the symbolic link write_store swaps, and new
         # workers must open whatever it points to then
@@ -145,17 +236,24 @@ class EmbeddedStore(Store):
         self.service_allowlist = tuple(service_allowlist)
         self.max_nesting = max_nesting
         self.prefixes = dict(PREFIX_IRIS if prefixes is None else prefixes)
+        self.admission = admission
+        self.short_budget = float(short_budget)
+        self.queue_wait = float(queue_wait)
         self._memory_mb = memory_mb
+        self._size = max(1, int(workers))
         self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
+        self._waiting = 0  # queries waiting for a worker of the fast lane
+        self._all: set[_Worker] = set()  # every live worker, fast lane and long
         self._lock = threading.Lock()
         self._closed = False
         self._graphs: list[str] | None = None
-        #: workers killed (timeout) or found dead and replaced since the store opened
+        #: (generation, read-only store) for the bounded queries answered in this process
+        self._local: tuple[str, pyoxigraph.Store] | None = None
+        #: workers killed (timeout, hang-up) or found dead and replaced since the store opened
         self.restarts = 0
         self._current_generation = os.path.realpath(self.path)
         self._generation_checked = time.monotonic()
-        for _ in range(max(1, int(workers))):
+        for _ in range(self._size):
             self._add_worker()
 
     @classmethod
@@ -167,6 +265,9 @@ class EmbeddedStore(Store):
             service_allowlist=config.SERVICE_ALLOWLIST,
             memory_mb=config.WORKER_MEMORY_MB or None,
             max_nesting=config.MAX_NESTING,
+            admission=Admission.from_config(config),
+            short_budget=config.SHORT_QUERY_BUDGET,
+            queue_wait=config.QUEUE_WAIT,
         )
 
     # -- pool --------------------------------------------------------------------------
@@ -175,56 +276,205 @@ class EmbeddedStore(Store):
         worker = _Worker(self.path, self._memory_mb)
         with self._lock:
             self._all.add(worker)
-        self._idle.put(worker)
+        threading.Thread(target=self._watch, args=(worker,), daemon=True,
+                         name=f"crkg-watch-{worker.process.pid}").start()
+
+    def _watch(self, worker: _Worker) -> None:
+        """Make *worker* idle once it is ready; replace it the moment it dies.
+
+        Idle only after its ``READY``: a query handed to a worker still starting would
+        spend the start-up (~0.1 s, far more on a loaded machine) of its short budget.
+        """
+        ready = False
+        try:
+            if worker.conn.poll(_START_LIMIT) and worker.conn.recv() == query_worker.READY:
+                ready = True
+                self._idle.put(worker)
+            else:
+                worker.process.kill()
+        except (EOFError, OSError):
+            pass
+        worker.process.wait()
+        if not ready:
+            time.sleep(_RESTART_PAUSE)  # one that cannot start is not restarted in a tight loop
+        self._replace(worker, kill=True)
 
     def _replace(self, worker: _Worker, kill: bool) -> None:
+        """Stop *worker* and, if it was in the fast lane, start its successor (idempotent)."""
         with self._lock:
+            if worker not in self._all:
+                return  # already replaced or retired
             self._all.discard(worker)
             if kill:
                 self.restarts += 1
         worker.stop(kill=kill)
-        if not self._closed:
+        if not self._closed and not worker.long:
             self._add_worker()
 
-    def _call(self, request: dict, timeout: float) -> tuple:
-        if self._closed:
-            raise BackendUnavailable("the store is closed")
-        deadline = time.monotonic() + timeout
+    def _retire(self, worker: _Worker) -> None:
+        """A long query's worker is done: let it exit (its successor already runs)."""
+        with self._lock:
+            if worker not in self._all:
+                return
+            self._all.discard(worker)
+        try:
+            worker.conn.send(None)  # it exits; its watcher thread reaps it
+        except (OSError, ValueError):
+            worker.process.kill()
+        worker.conn.close()
+
+    def _take(self, wait: float) -> _Worker:
+        deadline = time.monotonic() + wait
         while True:
             try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                with self._lock:
+                    self._waiting += 1
+                try:
+                    worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                finally:
+                    with self._lock:
+                        self._waiting -= 1
             except queue.Empty:
-                raise QueryTimeout(
-                    f"every query worker stayed busy for {timeout:g} s; try again later"
+                retry = self.admission.retry_after if self.admission else 5
+                raise ServiceBusy(
+                    f"every query worker stayed busy for {wait:g} s; try again later", retry
                 ) from None
-            if worker.process.poll() is None and worker.generation == self._generation():
-                break
+            with self._lock:
+                alive = worker in self._all
+            if alive and worker.process.poll() is None and worker.generation == self._generation():
+                return worker
             # died while idle, or the store was rebuilt (write_store): take a fresh one
             self._graphs = None
             self._replace(worker, kill=worker.process.poll() is not None)
+
+    def _call(self, request: dict, timeout: float, admit: bool = True) -> tuple:
+        if self._closed:
+            raise BackendUnavailable("the store is closed")
+        admission = self.admission if admit else None
+        caller = current_caller()
+        if admission is not None:
+            admission.enter(caller.client)
         try:
+            wait = min(timeout, self.queue_wait) if admission is not None else timeout
+            worker = self._take(wait)
+            return self._exchange(worker, request, timeout, admission, caller)
+        finally:
+            if admission is not None:
+                admission.leave(caller.client)
+
+    def _exchange(self, worker: _Worker, request: dict, timeout: float,
+                  admission: Admission | None, caller) -> tuple:
+        """Send *request* to *worker* and wait for the reply, within the rules of admission."""
+        start = time.monotonic()
+        deadline = start + timeout
+        budget_end = start + self.short_budget if admission is not None else float("inf")
+        contended_end = start + self.short_budget * CONTENDED_BUDGET_FRACTION
+        slot = None  # the long slot, once the query is long
+        try:
+            worker.started_query()
             worker.conn.send(request)
-            remaining = max(0.0, deadline - time.monotonic())
-            if not worker.conn.poll(remaining):
-                self._replace(worker, kill=True)
-                worker = None
-                raise QueryTimeout(
-                    f"the query ran longer than the time limit of {timeout:g} s and was stopped"
-                )
-            reply = worker.conn.recv()
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    self._replace(worker, kill=True)
+                    raise QueryTimeout(
+                        f"the query ran longer than the time limit of {timeout:g} s and was stopped"
+                    )
+                if slot is not None and slot.preempted.is_set():
+                    self._replace(worker, kill=True)
+                    admission.cool(caller.client)
+                    raise ServiceBusy(
+                        f"the query ran {now - start:.0f} s and was stopped to give its slot to a "
+                        f"newer long query: all {admission.long_total} slots for long queries were "
+                        "taken - try again later", admission.retry_after)
+                if caller.disconnected():
+                    self._replace(worker, kill=True)
+                    if worker.long:
+                        admission.cool(caller.client)
+                    raise QueryCancelled("the client hung up; its query was stopped")
+                if admission is not None and not worker.long and self._over_budget(worker, now, start,
+                                                                                  budget_end, contended_end):
+                    try:
+                        slot = admission.escalate(caller.client)
+                    except (ClientOverShare, ServiceBusy):
+                        self._replace(worker, kill=True)
+                        raise
+                    self._make_long(worker)
+                wake = deadline if worker.long else min(deadline, budget_end)
+                if worker.conn.poll(max(0.0, min(POLL_SECONDS, wake - now))):
+                    reply = worker.conn.recv()
+                    break
         except (EOFError, OSError) as exc:
             # the worker died (crash or memory limit): start a new one
-            if worker is not None:
-                self._replace(worker, kill=True)
-                worker = None
+            self._replace(worker, kill=True)
             raise BackendUnavailable(
                 "the query worker stopped while answering (the query may need more memory "
                 "than allowed); the worker was restarted"
             ) from exc
         finally:
-            if worker is not None:
-                self._idle.put(worker)
+            if slot is not None:
+                admission.settle(slot)
+        if worker.long:
+            self._retire(worker)
+        else:
+            self._idle.put(worker)
         return reply
+
+    def _call_here(self, request: dict) -> tuple:
+        """Answer a query that cannot run away (``guard.is_bounded``) in this process.
+
+        Issue 14: the hand-off to a worker process was ~0.3 ms of a lookup's ~1 ms. A
+        bounded query is one index range scan stopped at the row cap, so it needs neither
+        the kill switch nor the memory limit of a worker. It still counts against the
+        client's share. The store is opened read-only here on first use and reopened when
+        ``write_store`` swapped in a new generation.
+        """
+        caller = current_caller()
+        if self.admission is not None:
+            self.admission.enter(caller.client, bounded=True)
+        try:
+            store = self._local_store()
+            if store is None:
+                return self._call(request, self.queue_wait, admit=False)
+            return query_worker.answer(store, None, request)
+        finally:
+            if self.admission is not None:
+                self.admission.leave(caller.client)
+
+    def _local_store(self):
+        generation = self._generation()
+        local = self._local
+        if local is not None and local[0] == generation:
+            return local[1]
+        with self._lock:
+            if self._local is None or self._local[0] != generation:
+                try:
+                    self._local = (generation, pyoxigraph.Store.read_only(generation))
+                except OSError:
+                    return None  # the workers report why (as "unavailable")
+            return self._local[1]
+
+    def _over_budget(self, worker: _Worker, now: float, start: float, budget_end: float,
+                     contended_end: float) -> bool:
+        """Has the query on *worker* run past its short budget?
+
+        The budget shrinks to ``CONTENDED_BUDGET_FRACTION`` of itself while other queries
+        wait for the fast lane (a multilevel feedback queue: under contention the fast lane
+        is for the short jobs only), so a wave of runaways moves out of the way of the
+        cheap queries queued behind it.
+        """
+        if now >= budget_end:
+            return worker.spent_budget(self.short_budget, now - start)
+        if self._waiting and now >= contended_end:
+            return worker.spent_budget(self.short_budget * CONTENDED_BUDGET_FRACTION, now - start)
+        return False
+
+    def _make_long(self, worker: _Worker) -> None:
+        """Take *worker* out of the fast lane: a successor starts now, it yields the CPU."""
+        worker.long = True
+        worker.lower_priority()
+        if not self._closed:
+            self._add_worker()
 
     def _generation(self) -> str:
         """The directory *path* points to now (checked at most once a second)."""
@@ -233,6 +483,12 @@ class EmbeddedStore(Store):
             self._current_generation = os.path.realpath(self.path)
             self._generation_checked = now
         return self._current_generation
+
+    def pool_size(self) -> dict:
+        """Live workers: in the fast lane (idle or busy) and running long queries."""
+        with self._lock:
+            long = sum(1 for w in self._all if w.long)
+            return {"fast": len(self._all) - long, "long": long, "idle": self._idle.qsize()}
 
     # -- Store interface ---------------------------------------------------------------
 
@@ -261,7 +517,10 @@ class EmbeddedStore(Store):
             "form": info.form,
             "prefixes": self.prefixes,
         }
-        reply = self._call(request, timeout)
+        if info.bounded and not default_graph_uris and not named_graph_uris:
+            reply = self._call_here(request)
+        else:
+            reply = self._call(request, timeout)
         status = reply[0]
         if status == "ok":
             _, body, media, form, truncated = reply
@@ -288,7 +547,7 @@ class EmbeddedStore(Store):
         replaced = list(graphs)
         # read what is kept through a worker: this process never opens RocksDB for reading
         reply = self._call({"op": "export", "except": [iri for iri, _, _ in replaced]},
-                           Config.EXPORT_TIMEOUT)
+                           Config.EXPORT_TIMEOUT, admit=False)
         if reply[0] != "ok":
             raise BackendUnavailable(reply[1])
         kept = [(iri, data, "application/n-triples") for iri, data in reply[1]]
@@ -306,6 +565,7 @@ class EmbeddedStore(Store):
 
     def close(self) -> None:
         self._closed = True
+        self._local = None
         with self._lock:
             workers = list(self._all)
             self._all.clear()

@@ -1,6 +1,8 @@
 """A query worker process of ``crkg.store.embedded``: run as a script, not imported by it.
 
-Started as ``python -S -E query_worker.py FD STORE PARENT_PID MEMORY_MB PYOXIGRAPH_DIR``:
+Started as ``python -S -E query_worker.py FD STORE PARENT_PID MEMORY_MB PYOXIGRAPH_DIR``
+(FD is the inherited socket; on Windows, which cannot pass descriptors, it is ``shared``
+and the socket arrives as ``socket.share`` data on stdin):
 ``-S`` skips ``site`` (the .pth files, the editable-install finder), and the file
 imports nothing but the standard library and pyoxigraph (whose folder is the last
 argument), so a worker is ready in ~0.08 s instead of ~0.25 s (measured here) - it is
@@ -10,8 +12,8 @@ for against ``crkg.formats`` and sends the canonical media type for each kind of
 answer (``result_format`` for SELECT/ASK, ``graph_format`` for CONSTRUCT/DESCRIBE), which
 pyoxigraph maps to its own format objects (``from_media_type``).
 
-Protocol on the socket FD (``multiprocessing.connection`` framing, pickled tuples): a
-request dict in, a reply tuple out: ``("ok", body, media_type, form, truncated)``,
+Protocol on the socket FD (``multiprocessing.connection`` framing, pickled tuples): first
+``READY`` out once the store is open, then a request dict in, a reply tuple out: ``("ok", body, media_type, form, truncated)``,
 ``("ok", [graph IRIs])``, ``("syntax" | "query", message)`` (HTTP 400) or
 ``("unavailable", message)``. ``None`` asks the worker to exit.
 """
@@ -34,6 +36,11 @@ import time  # noqa: E402
 #: patterns segfault on the default 8 MB stack; 500 000 nested operators pass with 1 GiB).
 #: Only the pages actually touched are committed.
 WORKER_STACK_BYTES = 1024 * 1024 * 1024
+
+#: The first message of a worker, once its store is open (or failed to open).
+READY = ("ready",)
+#: The FD argument that says "the socket comes as ``socket.share`` data on stdin" (Windows).
+SHARED_SOCKET = "shared"
 
 
 class _RowCapReached(Exception):
@@ -124,7 +131,8 @@ def _capped(result, line_format, limit) -> tuple[bytes, bool]:
     return writer.getvalue(), False
 
 
-def _answer(store, open_error: str | None, request: dict) -> tuple:
+def answer(store, open_error: str | None, request: dict) -> tuple:
+    """The reply to one request (also called in the web process for bounded queries)."""
     if request.get("op") == "graphs":
         if store is None:
             return ("unavailable", open_error)
@@ -157,6 +165,16 @@ def _answer(store, open_error: str | None, request: dict) -> tuple:
 
 def _watch_parent(parent_pid: int) -> None:
     """Exit when the web worker that started us is gone (a killed parent leaves no orphans)."""
+    if sys.platform == "win32":
+        # Windows never re-parents a process (getppid stays the same): wait on the parent
+        import ctypes
+
+        synchronize, infinite = 0x00100000, 0xFFFFFFFF
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(synchronize, False, parent_pid)
+        if handle:
+            kernel32.WaitForSingleObject(handle, infinite)
+        os._exit(0)
     while True:
         time.sleep(1.0)
         if os.getppid() != parent_pid:
@@ -199,6 +217,10 @@ def _worker_main(conn, path: str, parent_pid: int, memory_mb: int | None) -> Non
 
 def _serve(conn, store, open_error: str | None) -> None:
     """Answer requests from *conn* one after another until EOF or ``None``."""
+    try:
+        conn.send(READY)  # the store is open: the pool may hand this worker a query now
+    except OSError:
+        return
     while True:
         try:
             request = conn.recv()
@@ -207,11 +229,11 @@ def _serve(conn, store, open_error: str | None) -> None:
         if request is None:
             return
         try:
-            answer = _answer(store, open_error, request)
+            reply = answer(store, open_error, request)
         except Exception as exc:  # never leave the web worker waiting for a reply
-            answer = ("unavailable", f"the query worker failed: {exc}")
+            reply = ("unavailable", f"the query worker failed: {exc}")
         try:
-            conn.send(answer)
+            conn.send(reply)
         except (BrokenPipeError, OSError):
             return
 
@@ -222,7 +244,15 @@ def main(argv: list[str]) -> None:
         sys.path.append(pyoxigraph_dir)
     from multiprocessing.connection import Connection
 
-    _worker_main(Connection(int(fd)), path, int(parent_pid), int(memory_mb) or None)
+    if fd == SHARED_SOCKET:
+        # Windows: no descriptor passing; the parent sends socket.share() data on stdin
+        import socket
+
+        sock = socket.fromshare(sys.stdin.buffer.read())
+        conn = Connection(sock.detach())
+    else:
+        conn = Connection(int(fd))
+    _worker_main(conn, path, int(parent_pid), int(memory_mb) or None)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ STYLE.md (microblog-api): one handler gives every error the same shape. The body
 
 Bad input never gives a 5xx: the store's ``QueryError`` (and ``ServiceNotAllowed``) is a
 400; only ``QueryTimeout`` and ``BackendUnavailable`` (the engine stopped or is busy) are
-503, and an unexpected exception is a 500 with the same shape (and is logged).
+503, a client over its share of queries (``ClientOverShare``) is a 429 with ``Retry-After``, and an unexpected exception is a 500 with the same shape (and is logged).
 
 Other blueprints raise ``flask.abort(status, description="...")`` or
 ``crkg.web.errors.error_response(status, message)``.
@@ -22,6 +22,7 @@ import json
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crkg.store.admission import ClientOverShare, QueryCancelled
 from crkg.store.base import BackendUnavailable, QueryError, QueryTimeout
 from crkg.web.conneg import parse_accept
 
@@ -82,7 +83,17 @@ def _query_timeout(exc: QueryTimeout) -> Response:
 
 
 def _backend_unavailable(exc: BackendUnavailable) -> Response:
-    return error_response(503, str(exc), {"Retry-After": "5"})
+    # ServiceBusy (every slot taken) says how long; other failures: a few seconds
+    return error_response(503, str(exc), {"Retry-After": str(getattr(exc, "retry_after", 5))})
+
+
+def _over_share(exc: ClientOverShare) -> Response:
+    return error_response(429, str(exc), {"Retry-After": str(exc.retry_after)})
+
+
+def _cancelled(exc: QueryCancelled) -> Response:
+    # nobody reads it (the client hung up); 499 is nginx's code for this, not HTTP's
+    return error_response(503, str(exc))
 
 
 def _unexpected(exc: Exception) -> Response:
@@ -100,4 +111,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(QueryTimeout, _query_timeout)
     app.register_error_handler(BackendUnavailable, _backend_unavailable)
+    app.register_error_handler(ClientOverShare, _over_share)
+    app.register_error_handler(QueryCancelled, _cancelled)
     app.register_error_handler(Exception, _unexpected)

@@ -223,9 +223,19 @@ def _headers(response: Response) -> Response:
     # view runs), can be read by another site's script.
     if request.path != "/sparql":
         return response
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED
-    response.vary.add("Accept")
+    headers = response.headers
+    # plain header list operations: ``response.vary`` parses and re-serialises the
+    # header, a measurable part of a ~0.2 ms request (issue 14, bench/fixed_cost.py)
+    present = {name.lower(): value for name, value in headers.items()}
+    if "access-control-allow-origin" not in present:
+        headers.add("Access-Control-Allow-Origin", "*")
+    if "access-control-expose-headers" not in present:
+        headers.add("Access-Control-Expose-Headers", EXPOSED)
+    vary = present.get("vary")
+    if vary is None:
+        headers.add("Vary", "Accept")
+    elif "accept" not in {v.strip().lower() for v in vary.split(",")}:
+        headers["Vary"] = vary + ", Accept"
     return response
 
 
@@ -254,6 +264,27 @@ def _query_page() -> Response | None:
         return None
     render = getattr(module, "render_query_page", None)
     return render() if render else None
+
+
+def endpoint_url() -> str:
+    """This endpoint's IRI: under the configured public base, never the request's ``Host``.
+
+    Without ``PUBLIC_BASE_URL`` it is the address the server listens on (WSGI
+    ``SERVER_NAME``/``SERVER_PORT``, which ``crkg serve`` sets): the ``Host`` header is the
+    client's to choose, and a cached description must not carry another site's name.
+    """
+    public = current_config().PUBLIC_BASE_URL
+    if public:
+        return public.rstrip("/") + "/sparql"
+    environ = request.environ
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("SERVER_NAME", "localhost")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = environ.get("SERVER_PORT", "")
+    default = {"http": "80", "https": "443"}.get(scheme)
+    authority = host if not port or port == default else f"{host}:{port}"
+    return f"{scheme}://{authority}{request.script_root}/sparql"
 
 
 def service_description(media_type: str) -> bytes:
