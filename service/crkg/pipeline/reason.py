@@ -1,14 +1,19 @@
-"""Reasoning: HermiT checks consistency; owlrl materialises the OWL 2 RL closure.
+"""Reasoning: HermiT checks the ontology; the OWL 2 RL closure is materialised.
 
 ARCHITECTURE.md, "Data flow": "HermiT (owlready2) checks the ontology is consistent and
-every class satisfiable; OWL 2 RL closure (owlrl) materialised into graph/inferred, so
+every class satisfiable; OWL 2 RL closure materialised into graph/inferred, so
 queries can use asserted or inferred facts."
 
 * :func:`check_consistency` runs owlready2's bundled HermiT once (one JVM start) on a
-  graph: the ontology alone, or the ontology with all data. An inconsistent graph or a
-  class equivalent to ``owl:Nothing`` raises :class:`~crkg.errors.NonConformant`.
+  graph; the build gives it the ontology (TBox and codebook) only (issue 14: HermiT is
+  the ontology's check, not a reasoner over all instance data). An inconsistent graph or
+  a class equivalent to ``owl:Nothing`` raises :class:`~crkg.errors.NonConformant`.
+  :func:`hermit_unavailable` says why it cannot run (no Java), so the build can go on
+  without it (issue 15: serving needs no Java).
 * :func:`materialise` computes the OWL 2 RL closure (W3C OWL 2 Profiles, section 4.3)
-  of ontology + data and returns only what it adds that is worth storing: property
+  of ontology + data with the rules compiled from the ontology (``crkg.pipeline.rules``;
+  owlrl when the terminology uses a construct those rules lack, and
+  :func:`materialise_owlrl` always) and returns only what it adds that is worth storing: property
   chain results (``crkg:inCommunity``, ``crkg:theoreticallyContributesTo``), the
   transitive ``crkg:withinArea``, types from subclasses, domains and ranges,
   super-properties and inverses. Sources never contain inferred triples (STYLE.md);
@@ -62,20 +67,35 @@ class HermitReport:
         return not self.unsatisfiable
 
 
+#: How to get the HermiT check when it was skipped (printed by the build).
+HERMIT_HOW_TO = (
+    "install a Java runtime (e.g. `apt-get install default-jre-headless`, or Temurin on "
+    "Windows and macOS) and run `crkg build --force --strict`"
+)
+
+
+def hermit_unavailable() -> str | None:
+    """Why HermiT cannot run here (no Java runtime found), or None when it can."""
+    import owlready2
+
+    if shutil.which(owlready2.JAVA_EXE) is None:
+        return f"no Java runtime: {owlready2.JAVA_EXE!r} is not on PATH"
+    return None
+
+
 def java_executable() -> str:
     """The Java runtime owlready2 will start, or :class:`CrkgError` if there is none."""
     import owlready2
 
-    found = shutil.which(owlready2.JAVA_EXE)
-    if found is None:
-        raise CrkgError(
-            f"HermiT needs a Java runtime, and {owlready2.JAVA_EXE!r} is not on PATH: install one "
-            "(e.g. `apt-get install default-jre-headless`) or skip reasoning with `crkg build --no-reason`"
-        )
-    return found
+    reason = hermit_unavailable()
+    if reason is not None:
+        raise CrkgError(f"HermiT needs a Java runtime, and there is {reason}: {HERMIT_HOW_TO}")
+    return shutil.which(owlready2.JAVA_EXE)
 
 
-def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True) -> HermitReport:
+def check_consistency(
+    graph: Graph, *, ignore_unsupported_datatypes: bool = True, workdir: Path | None = None
+) -> HermitReport:
     """Run HermiT (owlready2's bundled copy; one JVM run) on *graph*.
 
     Raises :class:`NonConformant` when the graph is inconsistent or a named class is
@@ -86,12 +106,15 @@ def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True
     datatype map (``xsd:date``, ``xsd:gYear``); HermiT refuses those unless told to
     ignore them. The ontology alone is checked with ``False`` (its tests), so the
     ontology itself never relies on a datatype OWL 2 DL lacks.
+
+    *workdir*: where HermiT's input file is written (the build gives its own staging
+    folder, which the next build removes should this process be killed).
     """
     import owlready2
 
     java_executable()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="crkg-hermit-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="crkg-hermit-", dir=workdir) as tmp:
         source = Path(tmp) / "input.nt"
         source.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
         world = owlready2.World()
@@ -270,6 +293,11 @@ def _short(term) -> str:
 def materialise(ontology: Graph, data: Graph) -> Graph:
     """The OWL 2 RL inferences from *ontology* + *data* that neither asserts.
 
+    The rules compiled from the terminology (:mod:`crkg.pipeline.rules`) compute them;
+    when the terminology (the ontology's or a study's own) uses a construct those rules
+    do not cover, owlrl's generic closure (:func:`materialise_owlrl`) does. What is kept,
+    and what is refused, is the same either way:
+
     Left out as noise: anything about a blank node (anonymous class expressions,
     lists; their labels would also differ between runs), triples about the RDF/RDFS/OWL
     vocabularies themselves, ``x rdf:type owl:Thing``/``rdfs:Resource``, reflexive
@@ -278,6 +306,26 @@ def materialise(ontology: Graph, data: Graph) -> Graph:
     contradiction (e.g. a resource in two disjoint classes) or make two distinct
     crkg resources the same individual (a functional property given two values).
     """
+    from crkg.pipeline.rules import infer, read_schema
+
+    asserted = Graph()
+    asserted += ontology
+    asserted += data
+    schema = read_schema(asserted)
+    if schema.unsupported:
+        return materialise_owlrl(ontology, data)
+    facts, problems = infer(schema, asserted)
+    if problems:
+        raise NonConformant("OWL 2 RL reasoning found contradictions:\n" + "\n".join(f"  - {e}" for e in problems))
+    inferred = bind_prefixes(Graph())
+    for triple in facts | schema.schema_triples:
+        if triple not in asserted and not _is_noise(triple):
+            inferred.add(triple)
+    return inferred
+
+
+def materialise_owlrl(ontology: Graph, data: Graph) -> Graph:
+    """:func:`materialise` by owlrl's full OWL 2 RL closure (the reference; slow)."""
     asserted = Graph()
     asserted += ontology
     asserted += data
