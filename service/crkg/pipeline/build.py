@@ -550,6 +550,14 @@ def _write_side_artefacts(folder: Path, staging: _Staging, side, build_info: dic
     side.write(folder, build_info)
 
 
+def _remove_abandoned(store_dir: Path) -> None:
+    """What a killed build left beside the store (staging folder, unfinished generation)."""
+    from crkg.store.embedded import remove_abandoned
+
+    if store_dir.parent.is_dir():
+        remove_abandoned(store_dir)
+
+
 @contextmanager
 def _terminate_as_interrupt():
     """SIGTERM ends the build like Ctrl-C, so its cleanup (staging folder, unfinished store
@@ -572,6 +580,8 @@ def _terminate_as_interrupt():
 
 def _write_error(exc: OSError, what: str, where: Path) -> CrkgError:
     reason = exc.strerror or str(exc)
+    if exc.filename:
+        reason += f" ({exc.filename})"
     return CrkgError(
         f"cannot write {what} at {where}: {reason}. Nothing was replaced: the previous "
         f"store and release files (if any) are as they were."
@@ -598,6 +608,7 @@ def build(
     """
     store_dir, data_dir = Path(store_dir), Path(data_dir)
     dist_dir = Path(dist_dir) if dist_dir is not None else None
+    _remove_abandoned(store_dir)
     digest = sources_digest(data_dir)
     previous = read_manifest(store_dir) or {}
     if not force and is_up_to_date(store_dir, data_dir, digest, reason=reason, strict=strict) and (
@@ -716,6 +727,7 @@ def ensure_built(store_dir: Path = DEFAULT_STORE_DIR, progress: Progress = _stde
     says so); the store still has its OWL 2 RL inferences.
     """
     store_dir = Path(store_dir)
+    _remove_abandoned(store_dir)
     if not store_dir.exists():
         progress(f"store {store_dir} is missing: building it first")
         dist_dir = DEFAULT_DIST_DIR if store_dir.resolve() == DEFAULT_STORE_DIR.resolve() else None

@@ -123,6 +123,9 @@ def check_consistency(
                 world.get_ontology(source.as_uri()).load(format="ntriples")
             except Exception as exc:  # owlready2's parser raises assorted types
                 raise CrkgError(f"owlready2 could not read the graph for HermiT: {exc}") from exc
+            # owlready2 writes its own copy for the JVM with tempfile and deletes it only
+            # when HermiT succeeds: pointed into our folder, it goes with the folder.
+            saved_tempdir, tempfile.tempdir = tempfile.tempdir, tmp
             try:
                 owlready2.sync_reasoner_hermit(
                     world,
@@ -134,6 +137,8 @@ def check_consistency(
                 raise NonConformant(_inconsistency_message(graph)) from None
             except owlready2.OwlReadyJavaError as exc:
                 raise CrkgError(f"HermiT failed: {exc}") from None
+            finally:
+                tempfile.tempdir = saved_tempdir
             unsatisfiable = sorted(
                 cls.iri for cls in world.inconsistent_classes() if cls is not owlready2.Nothing
             )
