@@ -208,11 +208,11 @@ class _Steps:
 
 def rules_digest() -> str:
     """What decides whether a study conforms, besides the study: ontology, shapes, validator."""
-    from crkg.pipeline import validate as validator
+    from crkg.pipeline import shacl_validation
 
     digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
     files = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file()) + sorted(SHAPES_DIR.glob("*.ttl"))
-    for path in files + [Path(validator.__file__)]:
+    for path in files + [Path(shacl_validation.__file__)]:
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -514,8 +514,6 @@ def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, 
     """Write the new store generation and swap it in: copy the current store and replace
     only the graphs whose digest changed (all graphs for a new store). Returns (graphs
     loaded, graphs kept)."""
-    import pyoxigraph as ox
-
     from crkg.store.embedded import NewGeneration
 
     incremental = bool(previous_digests) and store_dir.exists()
