@@ -16,6 +16,9 @@ NAMES = {"oxigraph": "pyoxigraph in-process", "crkg": "crkg /sparql", "virtuoso"
 
 # Targets of issue 6 item 3
 T_OX, T_VIRT, T_RDFLIB, T_RSS, T_START, T_VALIDATE = 1.25, 1.0, 25.0, 600.0, 1.5, 0.100
+# Targets of issue 14 item 4: full build at 1e6 with reasoning (s, MB), one study added (s),
+# full build at 1e5 over pyoxigraph's bulk load of the same N-Quads
+T_BUILD_1E6_S, T_BUILD_1E6_MB, T_ADD_ONE_S, T_BULK_RATIO = 180.0, 1000.0, 10.0, 10.0
 
 
 def ms(x) -> str:
@@ -155,7 +158,53 @@ def _targets(results: dict) -> list[str]:
                    f"{'yes' if met else f'no: {worst / T_VALIDATE:.1f}× the limit'} | 10 |")
     else:
         out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | not measured | – | |")
+    out += _build_targets(results)
     out.append("")
+    return out
+
+
+def _ok_runs(entry: dict) -> list[dict]:
+    return [r for r in entry.get("runs", []) if r.get("status") == "ok"]
+
+
+def _spread(xs: list[float], unit: str = " s") -> str:
+    """Median and range of every run (issue 14 item 6: all runs, not the last)."""
+    if len(xs) == 1:
+        return f"{xs[0]:.1f}{unit}"
+    return f"{statistics.median(xs):.1f}{unit} (median of {len(xs)}; {min(xs):.1f}–{max(xs):.1f})"
+
+
+def _build_targets(results: dict) -> list[str]:
+    """Issue 14 item 4, from every measured build run."""
+    out = []
+    builds = results.get("build", {})
+    big = builds.get("1e6")
+    if big and _ok_runs(big) and big.get("mode") == "full":
+        ok = _ok_runs(big)
+        totals = [r["total"] for r in ok]
+        rss = max(r["peak_rss_mib"] for r in ok)
+        met = statistics.median(totals) <= T_BUILD_1E6_S and rss * 1.048576 <= T_BUILD_1E6_MB
+        out.append(f"| full build at 1e6 with reasoning ≤ {T_BUILD_1E6_S:.0f} s, ≤ {T_BUILD_1E6_MB:.0f} MB | "
+                   f"{_spread(totals)}, peak {rss:.0f} MiB | {'yes' if met else 'no'} | 14, 15 |")
+    elif big:
+        last = (big.get("runs") or [{}])[-1]
+        out.append(f"| full build at 1e6 with reasoning ≤ {T_BUILD_1E6_S:.0f} s, ≤ {T_BUILD_1E6_MB:.0f} MB | "
+                   f"{big.get('mode')}: {last.get('status', 'not run')} | no | 14, 15 |")
+    else:
+        out.append(f"| full build at 1e6 with reasoning ≤ {T_BUILD_1E6_S:.0f} s | not measured | – | |")
+    for label, entry in builds.items():
+        add = entry.get("add_one")
+        if add and add.get("status") == "ok":
+            out.append(f"| one study added to the built {label} corpus ≤ {T_ADD_ONE_S:.0f} s (`crkg build`) | "
+                       f"{add['wall']:.1f} s end to end ({add['total']:.1f} s in the build) | "
+                       f"{'yes' if add['wall'] <= T_ADD_ONE_S else 'no'} | 14 |")
+    e5 = builds.get("1e5")
+    if e5 and _ok_runs(e5) and e5.get("bulk_load_nquads_s"):
+        totals = [r["total"] for r in _ok_runs(e5)]
+        r = statistics.median(totals) / e5["bulk_load_nquads_s"]
+        out.append(f"| full build at 1e5 ≤ {T_BULK_RATIO:.0f}× pyoxigraph's bulk load of its N-Quads | "
+                   f"{r:.1f}× ({_spread(totals)} vs {e5['bulk_load_nquads_s']:.1f} s) | "
+                   f"{'yes' if r <= T_BULK_RATIO else 'no'} | 14 |")
     return out
 
 

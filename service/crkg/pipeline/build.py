@@ -201,9 +201,23 @@ class _Steps:
         start = time.perf_counter()
         result = func(*args, **kwargs)
         elapsed = time.perf_counter() - start
-        self.timings[name] = elapsed
+        if isinstance(result, _Parts):
+            # a step made of interleaved parts (convert, validate ... per study): the
+            # timings name the parts, which add up to the step
+            self.timings.update(result.seconds)
+            result = result.value
+        else:
+            self.timings[name] = elapsed
         self.progress(f"[{self.n}/{self.total}] {name}: done in {elapsed:.2f} s")
         return result
+
+
+@dataclass
+class _Parts:
+    """A step's result with the seconds of its parts (see :meth:`_Steps.run`)."""
+
+    value: object
+    seconds: dict[str, float]
 
 
 def rules_digest() -> str:
@@ -418,7 +432,9 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
     from crkg.pipeline.validate import validate
 
     failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
+    seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
     for folder in folders:
+        started = time.perf_counter()
         study = load_study(folder)
         if study.key in folder_of:
             raise CrkgError(
@@ -429,6 +445,8 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
         lines = canonical_lines(study.graph, iri)
         digest = _digest_lines(lines)
         digests[study.key] = digest
+        converted = time.perf_counter()
+        seconds["convert"] += converted - started
         if already_valid.get(study.key) == digest:
             progress(f"  {study.key}: unchanged since it last conformed; not validated again")
         else:
@@ -438,15 +456,18 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
                     f"study {study.key!r} does not conform to the shapes:\n"
                     + result.format(source_map=study.source_map)
                 )
+        validated = time.perf_counter()
+        seconds["SHACL validation"] += validated - converted
         staging.write(iri, lines)
         mentioned[study.key] = shared.add(lines, study.key) | {
             t for line in lines for t in _line_terms(line) if t and _is_scoped(t, study.key)
         }
         iris[study.key] = iri
         del study
+        seconds["stage studies"] += time.perf_counter() - validated
     if failures:
         raise NonConformant("\n\n".join(failures))
-    return digests, mentioned, iris
+    return _Parts((digests, mentioned, iris), seconds)
 
 
 def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_iris: dict[str, str],
