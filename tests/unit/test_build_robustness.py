@@ -319,3 +319,10 @@ def test_void_counts_are_written_with_the_store(built):
     assert per_study[str(CRKG.Intervention)] > 0
     assert str(CRKG.usesMode) in counts["predicates"]
     assert json.loads(manifest_path(built.store_dir).read_text())["hermit"]["ran"] in (True, False)
+
+
+def test_a_relative_store_path_builds(tmp_path, monkeypatch):
+    """HermiT reads its input by file: URI, which must be absolute."""
+    monkeypatch.chdir(tmp_path)
+    result = build(store_dir=Path("out/store"), dist_dir=None, **QUIET)
+    assert result.graphs[str(INFERRED_GRAPH)] > 0

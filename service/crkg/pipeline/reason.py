@@ -115,7 +115,7 @@ def check_consistency(
     java_executable()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="crkg-hermit-", dir=workdir) as tmp:
-        source = Path(tmp) / "input.nt"
+        source = Path(tmp).resolve() / "input.nt"  # as a file: URI, which must be absolute
         source.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
         world = owlready2.World()
         try:
