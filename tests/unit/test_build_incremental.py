@@ -21,12 +21,17 @@ def _dump(store_dir) -> tuple[int, list[str]]:
 
 def test_a_changed_study_re_derives_and_reloads_only_what_depends_on_it(two_studies, tmp_path):  # noqa: F811
     store, dist = tmp_path / "store", tmp_path / "dist"
-    build(data_dir=two_studies, store_dir=store, dist_dir=dist, progress=lambda _m: None)
+    first = build(data_dir=two_studies, store_dir=store, dist_dir=dist, progress=lambda _m: None)
     coding = two_studies / "studies" / "li-wang-wuhan" / "coding.yaml"
     coding.write_text(coding.read_text(encoding="utf-8").replace("sandbag", "sand-bag", 1), encoding="utf-8")
 
     messages: list[str] = []
     build(data_dir=two_studies, store_dir=store, dist_dir=dist, progress=messages.append)
+    # the unchanged study is neither converted nor validated again
+    assert "  1 of 2 studies unchanged since they were last converted" in messages
+    assert "  xu-chen-shanghai: unchanged since it last conformed; not validated again" in messages
+    if first.hermit["ran"]:  # the ontology did not change: HermiT's verdict is remembered
+        assert "  HermiT: the ontology is unchanged since HermiT found it consistent" in messages
     # the base unit (ontology + linksets) and the unchanged study come from the cache
     assert "  3 reasoning units, 2 reused from the cache" in messages
     # the study's graph and graph/inferred are loaded; ontology, links, the other study kept

@@ -222,11 +222,11 @@ class _Parts:
 
 def rules_digest() -> str:
     """What decides whether a study conforms, besides the study: ontology, shapes, validator."""
-    from crkg.pipeline import shacl_validation
+    from crkg.pipeline import shacl_sparql, shacl_validation
 
     digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
     files = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file()) + sorted(SHAPES_DIR.glob("*.ttl"))
-    for path in files + [Path(shacl_validation.__file__)]:
+    for path in files + [Path(shacl_validation.__file__), Path(shacl_sparql.__file__)]:
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -407,12 +407,26 @@ def _line_terms(line: bytes) -> tuple[str | None, str | None]:
 # --------------------------------------------------------------------------- steps of a build
 
 
-def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, progress: Progress) -> dict:
-    """HermiT on the ontology alone (TBox + codebook); skipped without Java unless *strict*."""
+def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, cache: Path,
+                    ontology_lines: list[bytes], progress: Progress) -> dict:
+    """HermiT on the ontology alone (TBox + codebook); skipped without Java unless *strict*.
+
+    Its verdict depends on the ontology alone, so a consistent ontology is remembered in
+    the build cache (by the digest of its triples and of the reasoning code) and the JVM
+    is not started again for it."""
+    import owlready2
+
+    from crkg.pipeline import reason as reasoning
     from crkg.pipeline.reason import HERMIT_HOW_TO, check_consistency, hermit_unavailable
 
     if not reason:
         return {"ran": False, "why_not": "built with --no-reason"}
+    verdict = cache / "hermit" / (hashlib.sha256(
+        _digest_lines(ontology_lines).encode() + owlready2.VERSION.encode()
+        + Path(reasoning.__file__).read_bytes()).hexdigest() + ".consistent")
+    if verdict.is_file():
+        progress("  HermiT: the ontology is unchanged since HermiT found it consistent")
+        return {"ran": True, "why_not": None}
     why_not = hermit_unavailable()
     if why_not is not None:
         if strict:
@@ -420,51 +434,142 @@ def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, prog
         progress(f"  HermiT check of the ontology skipped ({why_not}); to run it, {HERMIT_HOW_TO}")
         return {"ran": False, "why_not": why_not}
     check_consistency(ontology, workdir=workdir)
+    verdict.parent.mkdir(parents=True, exist_ok=True)
+    for old in verdict.parent.glob("*.consistent"):
+        old.unlink(missing_ok=True)
+    verdict.write_text("HermiT found this ontology consistent, every class satisfiable\n", encoding="utf-8")
     return {"ran": True, "why_not": None}
 
 
+def _converter_digest() -> str:
+    """What decides a study's converted graph besides its folder: the converter's code
+    (every module of this package, to be safe) and the version."""
+    import crkg.namespaces
+    import crkg.pipeline
+
+    digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
+    for path in sorted(Path(crkg.pipeline.__file__).parent.glob("*.py")) + [Path(crkg.namespaces.__file__)]:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _folder_digest(folder: Path, converter: str) -> str:
+    """The digest of everything a study's conversion reads: its files, the shared context."""
+    from crkg.pipeline.studies import context_file_for
+
+    digest = hashlib.sha256(converter.encode())
+    context = context_file_for(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in ([context] if context.is_file() else []) + files:
+        name = path.name if path == context else path.relative_to(folder).as_posix()
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class _ConvertedCache:
+    """Converted studies (canonical N-Triples) keyed by the digest of their sources, so an
+    unchanged study folder is not converted again (issue 14: adding one study costs one)."""
+
+    def __init__(self, cache: Path):
+        self.dir = cache / "converted"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> tuple[str, list[bytes]] | None:
+        self.used.add(key)
+        meta, data = self.dir / f"{key}.json", self.dir / f"{key}.nt"
+        try:
+            study_key = json.loads(meta.read_text(encoding="utf-8"))["key"]
+            with open(data, "rb") as f:
+                return study_key, f.readlines()
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, key: str, study_key: str, lines: list[bytes]) -> None:
+        self.used.add(key)
+        _write_atomically(self.dir / f"{key}.nt", b"".join(lines))
+        _write_atomically(self.dir / f"{key}.json", json.dumps({"key": study_key}).encode())
+
+    def prune(self) -> None:
+        for old in self.dir.iterdir():
+            if old.name.split(".", 1)[0] not in self.used:
+                old.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _conforms_quickly(lines: list[bytes], ontology_nt: bytes) -> bool:
+    """The SPARQL pass of the shapes (``crkg.pipeline.shacl_sparql``) finds nothing."""
+    from crkg.pipeline.shacl_sparql import quick_results
+    from crkg.pipeline.validate import load_shapes
+
+    found = quick_results(b"".join(lines), ontology_nt, load_shapes())
+    return found is not None and not found
+
+
 def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedContext,
-                          already_valid: dict[str, str], progress: Progress):
-    """Each study on its own: convert, validate when changed, stage. Only one study's
-    rdflib graph is alive at a time. Returns ({key: digest}, {key: mentioned shared IRIs},
-    {key: graph IRI})."""
+                          already_valid: dict[str, str], cache: Path, progress: Progress):
+    """Each study on its own: convert (unless its sources are unchanged since a build
+    that converted them), validate when changed, stage. At most one study's rdflib graph
+    is alive at a time. Validation: the SPARQL pass of the shapes; pySHACL (the report
+    with messages and source lines) only when that pass finds something or cannot run.
+    Returns ({key: digest}, {key: mentioned shared IRIs}, {key: graph IRI})."""
+    from crkg.namespaces import study_graph
     from crkg.pipeline.studies import load_study
     from crkg.pipeline.validate import validate
 
+    converted_cache = _ConvertedCache(cache)
+    converter = _converter_digest()
+    ontology_nt = b"".join(staging.read(str(ONTOLOGY_GRAPH)))
     failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
     seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
+    reused = 0
     for folder in folders:
         started = time.perf_counter()
-        study = load_study(folder)
-        if study.key in folder_of:
-            raise CrkgError(
-                f"two study folders use the same key: {study.key} ({folder_of[study.key]} and {folder})"
-            )
-        folder_of[study.key] = folder
-        iri = str(study.graph_iri)
-        lines = canonical_lines(study.graph, iri)
+        source_key = _folder_digest(folder, converter)
+        hit = converted_cache.get(source_key)
+        study = None
+        if hit is not None:
+            key, lines = hit
+            reused += 1
+        else:
+            study = load_study(folder)
+            key, lines = study.key, canonical_lines(study.graph, str(study.graph_iri))
+            converted_cache.put(source_key, key, lines)
+        if key in folder_of:
+            raise CrkgError(f"two study folders use the same key: {key} ({folder_of[key]} and {folder})")
+        folder_of[key] = folder
+        iri = str(study_graph(key))
         digest = _digest_lines(lines)
-        digests[study.key] = digest
+        digests[key] = digest
         converted = time.perf_counter()
         seconds["convert"] += converted - started
-        if already_valid.get(study.key) == digest:
-            progress(f"  {study.key}: unchanged since it last conformed; not validated again")
-        else:
+        if already_valid.get(key) == digest:
+            progress(f"  {key}: unchanged since it last conformed; not validated again")
+        elif not _conforms_quickly(lines, ontology_nt):
+            study = study or load_study(folder)
             result = validate(study.graph, ontology=ontology)
             if not result.conforms:
                 failures.append(
-                    f"study {study.key!r} does not conform to the shapes:\n"
+                    f"study {key!r} does not conform to the shapes:\n"
                     + result.format(source_map=study.source_map)
                 )
         validated = time.perf_counter()
         seconds["SHACL validation"] += validated - converted
-        staging.write(iri, lines)
-        mentioned[study.key] = shared.add(lines, study.key) | {
-            t for line in lines for t in _line_terms(line) if t and _is_scoped(t, study.key)
-        }
-        iris[study.key] = iri
         del study
+        staging.write(iri, lines)
+        mentioned[key] = shared.add(lines, key) | {
+            t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)
+        }
+        iris[key] = iri
         seconds["stage studies"] += time.perf_counter() - validated
+    converted_cache.prune()
+    if reused:
+        progress(f"  {reused} of {len(folders)} studies unchanged since they were last converted")
     if failures:
         raise NonConformant("\n\n".join(failures))
     return _Parts((digests, mentioned, iris), seconds)
@@ -483,6 +588,7 @@ def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_i
 
     ontology_lines = staging.read(str(ONTOLOGY_GRAPH))
     engine = _reasoner_digest(ontology_lines)
+    cache = cache / "inferred"
     cache.mkdir(parents=True, exist_ok=True)
     inferred: set[bytes] = set()
     hits = 0
@@ -660,11 +766,13 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
 
     steps = _Steps(7 if reason else 5, progress)
     ontology = steps.run("ontology", load_ontology)
+    ontology_lines = canonical_lines(ontology, str(ONTOLOGY_GRAPH))
+    staging.write(str(ONTOLOGY_GRAPH), ontology_lines)
     hermit = {"ran": False, "why_not": "built with --no-reason"}
     if reason:
         hermit = steps.run("HermiT check of the ontology", _check_ontology, ontology, reason=reason,
-                           strict=strict, workdir=staging.dir, progress=progress)
-    staging.write(str(ONTOLOGY_GRAPH), canonical_lines(ontology, str(ONTOLOGY_GRAPH)))
+                           strict=strict, workdir=staging.dir, cache=cache_dir(store_dir),
+                           ontology_lines=ontology_lines, progress=progress)
     links = steps.run("linksets", _load_links, link_files(links_dir))
     links_lines = canonical_lines(links, str(LINKS_GRAPH))
     shared = _SharedContext()
@@ -675,7 +783,7 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     n = len(folders)
     validated, mentioned, study_iris = steps.run(
         f"convert and validate {n} stud{'y' if n == 1 else 'ies'}",
-        _convert_and_validate, folders, ontology, staging, shared, already_valid, progress,
+        _convert_and_validate, folders, ontology, staging, shared, already_valid, cache_dir(store_dir), progress,
     )
     staging.write(str(LINKS_GRAPH), links_lines)
     del links
