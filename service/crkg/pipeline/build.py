@@ -584,10 +584,14 @@ def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_i
     union of these closures is the closure of the whole corpus. The base unit (ontology
     and linksets alone) gives the inferences about the codebook and the linked resources.
     """
-    from crkg.pipeline.reason import materialise
+    from crkg.pipeline.reason import closure_lines, materialise
+    from crkg.pipeline.rules import as_nt, has_own_schema, nt_terms, read_schema
 
     ontology_lines = staging.read(str(ONTOLOGY_GRAPH))
     engine = _reasoner_digest(ontology_lines)
+    ontology_triples = [nt_terms(line) for line in ontology_lines]
+    schema = read_schema(ontology)
+    schema_nt = None if schema.unsupported else as_nt(schema)
     cache = cache / "inferred"
     cache.mkdir(parents=True, exist_ok=True)
     inferred: set[bytes] = set()
@@ -611,13 +615,15 @@ def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_i
             with open(cached, "rb") as f:
                 lines = f.readlines()
         else:
-            data = _to_rdflib(own + context)
+            unit = [nt_terms(line) for line in own + context]
             try:
-                closure = materialise(ontology, data)
+                if schema_nt is not None and not has_own_schema(unit):
+                    lines = closure_lines(schema_nt, ontology_triples + unit)
+                else:  # a study's own framework (or a construct the rules lack): the general path
+                    lines = _sorted_nt(_rdflib_to_ox(materialise(ontology, _to_rdflib(own + context))))
             except NonConformant as exc:
                 where = f"study {key!r}" if key else "the ontology and linksets"
                 raise NonConformant(f"{where}: {exc}") from None
-            lines = _sorted_nt(_rdflib_to_ox(closure))
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as out:
                 out.writelines(lines)

@@ -311,7 +311,7 @@ def materialise(ontology: Graph, data: Graph) -> Graph:
     contradiction (e.g. a resource in two disjoint classes) or make two distinct
     crkg resources the same individual (a functional property given two values).
     """
-    from crkg.pipeline.rules import infer, read_schema
+    from crkg.pipeline.rules import as_nt, nt_terms, read_schema
 
     asserted = Graph()
     asserted += ontology
@@ -319,14 +319,27 @@ def materialise(ontology: Graph, data: Graph) -> Graph:
     schema = read_schema(asserted)
     if schema.unsupported:
         return materialise_owlrl(ontology, data)
+    triples = [nt_terms(line) for line in asserted.serialize(format="nt", encoding="utf-8").splitlines() if line]
+    lines = closure_lines(as_nt(schema), triples)
+    inferred = bind_prefixes(Graph())
+    if lines:
+        inferred.parse(data=b"".join(lines).decode("utf-8"), format="nt")
+    return inferred
+
+
+def closure_lines(schema, triples) -> list[bytes]:
+    """The OWL 2 RL inferences from N-Triples *triples* (``(s, p, o)`` strings) under
+    *schema* (``crkg.pipeline.rules.as_nt``), as sorted N-Triples lines: minus what is
+    asserted, minus noise (:func:`materialise` says which). Raises :class:`NonConformant`
+    for the contradictions the rules find. The build's path: no rdflib on the way."""
+    from crkg.pipeline.rules import infer
+
+    asserted = set(triples)
     facts, problems = infer(schema, asserted)
     if problems:
         raise NonConformant("OWL 2 RL reasoning found contradictions:\n" + "\n".join(f"  - {e}" for e in problems))
-    inferred = bind_prefixes(Graph())
-    for triple in facts | schema.schema_triples:
-        if triple not in asserted and not _is_noise(triple):
-            inferred.add(triple)
-    return inferred
+    return sorted(f"{s} {p} {o} .\n".encode() for s, p, o in facts | schema.schema_triples
+                  if (s, p, o) not in asserted and not _is_noise_nt(s, p, o))
 
 
 def materialise_owlrl(ontology: Graph, data: Graph) -> Graph:
@@ -355,6 +368,38 @@ def materialise_owlrl(ontology: Graph, data: Graph) -> Graph:
             "crkg:saidBy has two values):\n" + "\n".join(f"  - {m}" for m in sorted(set(merged)))
         )
     return inferred
+
+
+def _nt_set(terms) -> frozenset:
+    return frozenset(f"<{t}>" for t in terms)
+
+
+_BUILTIN_NT = tuple(f"<{p}" for p in _BUILTIN_PREFIXES)
+_TYPE_NT = f"<{RDF.type}>"
+_TRIVIAL_TYPES_NT = _nt_set(_TRIVIAL_TYPES)
+_REFLEXIVE_NOISE_NT = _nt_set(_REFLEXIVE_NOISE)
+_SUB_NT = _nt_set((RDFS.subClassOf, RDFS.subPropertyOf))
+_TOP_NT = _nt_set(_TRIVIAL_TYPES | {OWL.topObjectProperty, OWL.topDataProperty})
+_NOTHING_SUB_NT = _nt_set((RDFS.subClassOf, OWL.equivalentClass))
+_NOTHING_NT = f"<{OWL.Nothing}>"
+_DOMAIN_RANGE_NT = _nt_set((RDFS.domain, RDFS.range))
+
+
+def _is_noise_nt(s: str, p: str, o: str) -> bool:
+    """:func:`_is_noise` for terms in N-Triples form (the two must agree: tested)."""
+    if s[0] in '_"' or o[0] == "_":
+        return True
+    if s.startswith(_BUILTIN_NT):
+        return True
+    if p == _TYPE_NT and (o in _TRIVIAL_TYPES_NT or (o.startswith(_BUILTIN_NT) and o in _META_TYPES_NT)):
+        return True
+    if s == o and p in _REFLEXIVE_NOISE_NT:
+        return True
+    if p in _SUB_NT and o in _TOP_NT:
+        return True
+    if p in _NOTHING_SUB_NT and s == _NOTHING_NT:
+        return True
+    return p in _DOMAIN_RANGE_NT
 
 
 def _is_noise(triple) -> bool:
@@ -398,3 +443,6 @@ _META_TYPES = frozenset(
 
 def _is_meta_type(o: URIRef) -> bool:
     return o in _META_TYPES
+
+
+_META_TYPES_NT = _nt_set(_META_TYPES)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -194,19 +194,78 @@ def _check_union(graph: Graph, node, schema: Schema) -> None:
         schema.unsupported.append(f"a class expression as a domain or range: {node}")
 
 
-def infer(schema: Schema, graph: Graph) -> tuple[set, list[str]]:
-    """(every triple the instance rules derive from *graph*, contradictions found).
+_RDF_TYPE = f"<{RDF.type}>"
+_OWL_NOTHING = f"<{OWL.Nothing}>"
+_SCHEMA_PREDICATES_NT = frozenset(f"<{p}>" for p in SCHEMA_PREDICATES)
+#: What makes a graph carry terminology of its own (a study's own framework): then the
+#: schema must be read from it too (rdf:first/rest alone are just lists).
+_OWN_SCHEMA_PREDICATES_NT = frozenset(
+    f"<{p}>" for p in (SCHEMA_PREDICATES - {RDF.first, RDF.rest}) | _UNSUPPORTED_PREDICATES
+)
+_OWN_SCHEMA_TYPES_NT = frozenset(
+    f"<{t}>" for t in set(_CHARACTERISTICS) | _UNSUPPORTED_TYPES | {OWL.AllDisjointClasses, OWL.Class, RDFS.Class}
+)
 
-    The result includes triples already in *graph*; the caller subtracts and filters.
+
+def has_own_schema(triples) -> bool:
+    """Whether N-Triples *triples* carry terminology (then read the schema from them too)."""
+    return any(p in _OWN_SCHEMA_PREDICATES_NT or (p == _RDF_TYPE and o in _OWN_SCHEMA_TYPES_NT)
+               for _s, p, o in triples)
+
+
+def nt_terms(line) -> tuple[str, str, str]:
+    """``(s, p, o)`` of one N-Triples line, each term in its N-Triples form."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8")
+    s, p, o = line.rstrip("\n").removesuffix(" .").split(" ", 2)
+    return s, p, o
+
+
+def _nt(term) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return term.n3()
+
+
+def as_nt(schema: Schema) -> Schema:
+    """*schema* with every term in N-Triples form, as :func:`infer` reads triples."""
+    def terms(values):
+        return {_nt(v) for v in values}
+
+    out = Schema(unsupported=list(schema.unsupported))
+    out.superclasses = {_nt(k): frozenset(terms(v)) for k, v in schema.superclasses.items()}
+    out.superproperties = {_nt(k): frozenset(terms(v)) for k, v in schema.superproperties.items()}
+    for name in ("domains", "ranges", "inverses", "disjoint_classes", "disjoint_properties"):
+        target = getattr(out, name)
+        for k, v in getattr(schema, name).items():
+            target[_nt(k)] = terms(v)
+    for name in ("transitive", "symmetric", "functional", "inverse_functional", "irreflexive", "asymmetric"):
+        setattr(out, name, terms(getattr(schema, name)))
+    out.chains = [(_nt(p), tuple(_nt(x) for x in chain)) for p, chain in schema.chains]
+    for k, v in schema.chain_uses.items():
+        out.chain_uses[_nt(k)] = list(v)
+    out.schema_triples = {tuple(_nt(x) for x in t) for t in schema.schema_triples}
+    return out
+
+
+def infer(schema: Schema, triples) -> tuple[set, list[str]]:
+    """(every triple the instance rules derive from *triples*, contradictions found).
+
+    *schema* is in N-Triples form (:func:`as_nt`) and so are the ``(s, p, o)`` *triples*:
+    plain strings hash and compare far faster than rdflib terms. The result includes the
+    input triples; the caller subtracts and filters.
     """
     facts: set = set()
     out_index: dict = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}
     in_index: dict = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
     types: dict = defaultdict(set)  # s -> {class}
     agenda: list = []
-    triggers = schema.triggers
+    triggers = (set(schema.triggers) - {RDF.type} | {_RDF_TYPE}) - _SCHEMA_PREDICATES_NT
     problems: set = set()
     same: set = set()
+    rdf_type = _RDF_TYPE
 
     def add(s, p, o) -> None:
         t = (s, p, o)
@@ -214,36 +273,37 @@ def infer(schema: Schema, graph: Graph) -> tuple[set, list[str]]:
             facts.add(t)
             agenda.append(t)
 
-    for t in graph:
-        if t[1] in triggers and t[1] not in SCHEMA_PREDICATES:
+    for t in triples:
+        if t[1] in triggers:
             add(*t)
 
     sup_c, sup_p = schema.superclasses, schema.superproperties
+    domains, ranges, inverses = schema.domains, schema.ranges, schema.inverses
     while agenda:
         s, p, o = agenda.pop()
-        if p == RDF.type:
+        if p == rdf_type:
             types[s].add(o)
             for d in sup_c.get(o, ()):
-                add(s, RDF.type, d)
-            if o == OWL.Nothing:
-                problems.add(f"<{s}> is typed owl:Nothing (cls-nothing2)")
+                add(s, rdf_type, d)
+            if o == _OWL_NOTHING:
+                problems.add(f"{s} is typed owl:Nothing (cls-nothing2)")
             for other in schema.disjoint_classes.get(o, ()):
                 if other in types[s]:
                     a, b = sorted((_n(o), _n(other)))
-                    problems.add(f"<{s}> is an instance of the disjoint classes {a} and {b} (cax-dw)")
+                    problems.add(f"{s} is an instance of the disjoint classes {a} and {b} (cax-dw)")
             continue
+        literal = o[0] == '"'
         out_index[p][s].add(o)
-        if not isinstance(o, Literal):
+        if not literal:
             in_index[p][o].add(s)
         for q in sup_p.get(p, ()):
             add(s, q, o)
-        for c in schema.domains.get(p, ()):
-            add(s, RDF.type, c)
-        literal = isinstance(o, Literal)
+        for c in domains.get(p, ()):
+            add(s, rdf_type, c)
         if not literal:
-            for c in schema.ranges.get(p, ()):
-                add(o, RDF.type, c)
-            for q in schema.inverses.get(p, ()):
+            for c in ranges.get(p, ()):
+                add(o, rdf_type, c)
+            for q in inverses.get(p, ()):
                 add(o, q, s)
             if p in schema.symmetric:
                 add(o, p, s)
@@ -266,25 +326,32 @@ def infer(schema: Schema, graph: Graph) -> tuple[set, list[str]]:
                 if other != s:
                     same.add((p, o, frozenset((s, other))))
         if p in schema.irreflexive and s == o:
-            problems.add(f"<{s}> {_n(p)} itself, which is irreflexive (prp-irp)")
+            problems.add(f"{s} {_n(p)} itself, which is irreflexive (prp-irp)")
         if p in schema.asymmetric and not literal and s in out_index[p].get(o, ()):
-            problems.add(f"<{s}> and <{o}> are {_n(p)} of each other, which is asymmetric (prp-asyp)")
+            problems.add(f"{s} and {o} are {_n(p)} of each other, which is asymmetric (prp-asyp)")
         for q in schema.disjoint_properties.get(p, ()):
             if o in out_index[q].get(s, ()):
                 a, b = sorted((_n(p), _n(q)))
-                problems.add(f"<{s}> has <{o}> by both {a} and {b}, which are disjoint (prp-pdw)")
+                problems.add(f"{s} has {o} by both {a} and {b}, which are disjoint (prp-pdw)")
     for p, node, values in same:
-        shown = " and ".join(sorted(v.n3() for v in values))
+        shown = " and ".join(sorted(values))
         problems.add(
-            f"{_n(p)} is functional (one value each), yet <{node}> has {shown}: OWL 2 RL "
+            f"{_n(p)} is functional (one value each), yet {node} has {shown}: OWL 2 RL "
             "would make them the same individual (prp-fp/prp-ifp)"
         )
     return facts, sorted(problems)
 
 
-def _same_value(a, b) -> bool:
+def _same_value(a: str, b: str) -> bool:
     # "1"^^xsd:integer and "01"^^xsd:integer are one value, not a contradiction
-    return isinstance(a, Literal) and isinstance(b, Literal) and a.eq(b)
+    if a[0] != '"' or b[0] != '"':
+        return False
+    from rdflib.util import from_n3
+
+    try:
+        return from_n3(a).eq(from_n3(b))
+    except Exception:  # noqa: BLE001 - a literal rdflib cannot read: compare the terms
+        return False
 
 
 def _walk_back(in_index, chain, position, node):
@@ -301,14 +368,15 @@ def _walk_forward(out_index, chain, position, node):
     """Resources z with node chain[position+1] ... chain[-1] z."""
     frontier = {node}
     for step in chain[position + 1:]:
-        frontier = {z for n in frontier if not isinstance(n, Literal) for z in out_index[step].get(n, ())}
+        frontier = {z for n in frontier if n[0] != '"' for z in out_index[step].get(n, ())}
         if not frontier:
             break
     return frontier
 
 
 def _n(term) -> str:
+    """A term for a message: ``crkg:Local`` for crkg's terms, else ``<iri>``."""
     from crkg.namespaces import CRKG
 
-    text = str(term)
+    text = str(term).removeprefix("<").removesuffix(">")
     return f"crkg:{text[len(str(CRKG)):]}" if text.startswith(str(CRKG)) else f"<{text}>"
