@@ -150,10 +150,15 @@ def _targets(results: dict) -> list[str]:
     val = results.get("validate", {})
     if val:
         parts, met = [], True
+
+        def took(v):  # the build's own pass where measured (issue 14 item 3), else pySHACL
+            return v.get("sparql_median_s", v["median_s"])
+
         for name, v in val.items():
-            parts.append(f"{name} ({v['triples']} triples): {v['median_s'] * 1000:.0f} ms")
-            met = met and v["median_s"] < T_VALIDATE
-        worst = max(v["median_s"] for v in val.values())
+            how = "SPARQL pass" if "sparql_median_s" in v else "pySHACL"
+            parts.append(f"{name} ({v['triples']} triples): {took(v) * 1000:.0f} ms ({how})")
+            met = met and took(v) < T_VALIDATE
+        worst = max(took(v) for v in val.values())
         out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | {'; '.join(parts)} | "
                    f"{'yes' if met else f'no: {worst / T_VALIDATE:.1f}× the limit'} | 10 |")
     else:
@@ -403,8 +408,15 @@ def _validate_start(results: dict) -> list[str]:
                 "`crkg.pipeline.validate.validate(study_graph, ontology=...)`, median over the runs after "
                 "one warm-up (shapes parsed once). The build validates each study on its own, so this "
                 "does not grow with the rest of the graph.", "",
-                "| study | triples | median ms | conforms |", "|---|---|---|---|"]
+                "The build first runs the shapes compiled to SPARQL (`crkg.pipeline.shacl_sparql`, "
+                "load of ontology + study into an in-memory store included) and pySHACL only when that "
+                "finds something; both are timed here (wall clock; CPU seconds of the SPARQL pass too).", "",
+                "| study | triples | pySHACL median ms | SPARQL pass median ms (CPU ms) | results | conforms |",
+                "|---|---|---|---|---|---|"]
         for name, v in val.items():
-            out.append(f"| {name} | {v['triples']} | {v['median_s'] * 1000:.0f} | {v['conforms']} |")
+            sp = (f"{v['sparql_median_s'] * 1000:.0f} ({v['sparql_cpu_s'] * 1000:.0f})"
+                  if "sparql_median_s" in v else "–")
+            out.append(f"| {name} | {v['triples']} | {v['median_s'] * 1000:.0f} | {sp} | "
+                       f"{v.get('sparql_results', '–')} | {v['conforms']} |")
         out.append("")
     return out
