@@ -151,6 +151,7 @@ def stage_build(args, results: dict) -> None:
         label = size_label(size)
         data = out / f"data-{label}"
         log(f"build {label}: generating")
+        shutil.rmtree(data / "studies" / ADDED_STUDY, ignore_errors=True)  # left by an earlier run
         manifest = generate(data, size, args.seed, with_shipped=args.with_shipped)
         repeats = args.build_repeats if size <= 1e4 else 1
         no_reason = args.no_reason or size > args.reason_up_to
@@ -205,14 +206,18 @@ def measure_bulk_load(args, entry: dict, store: Path, label: str) -> None:
         entry["bulk_load_error"] = done.stderr[-1500:]
 
 
+#: The study measure_add_one copies into a built corpus.
+ADDED_STUDY = "synth-added"
+
+
 def measure_add_one(args, entry: dict, data: Path, store: Path, label: str, no_reason: bool) -> None:
     """Copy one ordinary study (the shipped study's size: 8 communities) into the built
     corpus and run `crkg build` as a user would (no --force): end to end, in a child."""
     from bench.generate import write_study
 
-    folder = data / "studies" / "synth-added"
+    folder = data / "studies" / ADDED_STUDY
     if folder.exists():
-        shutil.rmtree(folder)
+        raise RuntimeError(f"{folder} is already in the corpus: the measure would be of nothing")
     write_study(folder, 9999, 8, args.seed)
     res = run_build(data, store, args.out / f"build-{label}-add.json", timeout=args.build_timeout,
                     mode="no-reason" if no_reason else "full", incremental=True,
