@@ -333,6 +333,14 @@ class _Staging:
         self.graphs[iri] = staged
         return staged
 
+    def adopt(self, iri: str, source: Path, digest: str, triples: int) -> _Staged:
+        """Stage an existing file of sorted lines (the build cache's) without copying it."""
+        path = self.dir / f"{graph_file_stem(iri)}.nt"
+        _link_or_copy(source, path)
+        staged = _Staged(iri, path, digest, triples)
+        self.graphs[iri] = staged
+        return staged
+
     def read(self, iri: str) -> list[bytes]:
         with open(self.graphs[iri].path, "rb") as f:
             return f.readlines()
@@ -359,15 +367,14 @@ class _SharedContext:
     def add(self, lines: list[bytes], key: str | None) -> set[str]:
         """Record the shared triples among *lines* (of study *key*, or a linkset when None);
         returns the IRIs the lines mention that are not scoped to the study."""
-        mentioned: set[str] = set()
-        for line in lines:
-            subject, obj = _line_terms(line)
-            for term in (subject, obj):
-                if term and (key is None or not _is_scoped(term, key)):
-                    mentioned.add(term)
-            if subject and (key is None or not _is_scoped(subject, key)):
-                self.by_subject.setdefault(subject, set()).add(line)
+        shared, mentioned = split_shared(lines, key)
+        self.add_shared(shared)
         return mentioned
+
+    def add_shared(self, lines) -> None:
+        for line in lines:
+            subject, _obj = _line_terms(line)
+            self.by_subject.setdefault(subject, set()).add(line)
 
     def reachable(self, start: set[str], own: set[bytes]) -> list[bytes]:
         """The shared triples reachable from *start* by subject → object, minus *own*."""
@@ -388,6 +395,20 @@ class _SharedContext:
     def is_asserted(self, line: bytes) -> bool:
         subject, _o = _line_terms(line)
         return bool(subject) and line in self.by_subject.get(subject, ())
+
+
+def split_shared(lines: list[bytes], key: str | None) -> tuple[list[bytes], set[str]]:
+    """(the lines about resources not scoped to study *key*, every IRI the lines mention
+    that is not scoped to it). For a linkset (*key* None) every line is shared."""
+    shared, mentioned = [], set()
+    for line in lines:
+        subject, obj = _line_terms(line)
+        for term in (subject, obj):
+            if term and (key is None or not _is_scoped(term, key)):
+                mentioned.add(term)
+        if subject and (key is None or not _is_scoped(subject, key)):
+            shared.append(line)
+    return shared, mentioned
 
 
 def _line_terms(line: bytes) -> tuple[str | None, str | None]:
@@ -467,33 +488,45 @@ def _folder_digest(folder: Path, converter: str) -> str:
 
 
 class _ConvertedCache:
-    """Converted studies (canonical N-Triples) keyed by the digest of their sources, so an
-    unchanged study folder is not converted again (issue 14: adding one study costs one)."""
+    """Converted studies keyed by the digest of their sources, so an unchanged study
+    folder is not converted, read or parsed again (issue 14: adding one study costs one):
+    ``<k>.nt`` its canonical lines, ``<k>.shared.nt`` those about shared resources, and
+    ``<k>.json`` its key, digest, size and the IRIs it mentions."""
 
     def __init__(self, cache: Path):
         self.dir = cache / "converted"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.used: set[str] = set()
 
-    def get(self, key: str) -> tuple[str, list[bytes]] | None:
+    def get(self, key: str) -> dict | None:
         self.used.add(key)
-        meta, data = self.dir / f"{key}.json", self.dir / f"{key}.nt"
         try:
-            study_key = json.loads(meta.read_text(encoding="utf-8"))["key"]
-            with open(data, "rb") as f:
-                return study_key, f.readlines()
-        except (OSError, ValueError, KeyError):
+            meta = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
+            if not all((self.dir / f"{key}{ext}").is_file() for ext in (".nt", ".shared.nt")):
+                return None
+            return dict(meta, path=self.dir / f"{key}.nt", shared_path=self.dir / f"{key}.shared.nt")
+        except (OSError, ValueError):
             return None
 
-    def put(self, key: str, study_key: str, lines: list[bytes]) -> None:
+    def put(self, key: str, study_key: str, lines: list[bytes], shared: list[bytes], mentioned: set[str]) -> None:
         self.used.add(key)
         _write_atomically(self.dir / f"{key}.nt", b"".join(lines))
-        _write_atomically(self.dir / f"{key}.json", json.dumps({"key": study_key}).encode())
+        _write_atomically(self.dir / f"{key}.shared.nt", b"".join(shared))
+        meta = {"key": study_key, "digest": _digest_lines(lines), "triples": len(lines),
+                "mentioned": sorted(mentioned)}
+        _write_atomically(self.dir / f"{key}.json", json.dumps(meta).encode())
 
     def prune(self) -> None:
         for old in self.dir.iterdir():
             if old.name.split(".", 1)[0] not in self.used:
                 old.unlink(missing_ok=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or no hard links there
+        shutil.copyfile(source, target)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -532,39 +565,47 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
         started = time.perf_counter()
         source_key = _folder_digest(folder, converter)
         hit = converted_cache.get(source_key)
-        study = None
+        study = lines = None
         if hit is not None:
-            key, lines = hit
+            key, digest = hit["key"], hit["digest"]
             reused += 1
         else:
             study = load_study(folder)
-            key, lines = study.key, canonical_lines(study.graph, str(study.graph_iri))
-            converted_cache.put(source_key, key, lines)
+            key = study.key
+            lines = canonical_lines(study.graph, str(study.graph_iri))
+            digest = _digest_lines(lines)
+            shared_lines, study_mentioned = split_shared(lines, key)
+            study_mentioned |= {t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)}
+            converted_cache.put(source_key, key, lines, shared_lines, study_mentioned)
+            hit = converted_cache.get(source_key)
         if key in folder_of:
             raise CrkgError(f"two study folders use the same key: {key} ({folder_of[key]} and {folder})")
         folder_of[key] = folder
         iri = str(study_graph(key))
-        digest = _digest_lines(lines)
         digests[key] = digest
         converted = time.perf_counter()
         seconds["convert"] += converted - started
         if already_valid.get(key) == digest:
             progress(f"  {key}: unchanged since it last conformed; not validated again")
-        elif not _conforms_quickly(lines, ontology_nt):
-            study = study or load_study(folder)
-            result = validate(study.graph, ontology=ontology)
-            if not result.conforms:
-                failures.append(
-                    f"study {key!r} does not conform to the shapes:\n"
-                    + result.format(source_map=study.source_map)
-                )
+        else:
+            if lines is None:
+                with open(hit["path"], "rb") as f:
+                    lines = f.readlines()
+            if not _conforms_quickly(lines, ontology_nt):
+                study = study or load_study(folder)
+                result = validate(study.graph, ontology=ontology)
+                if not result.conforms:
+                    failures.append(
+                        f"study {key!r} does not conform to the shapes:\n"
+                        + result.format(source_map=study.source_map)
+                    )
         validated = time.perf_counter()
         seconds["SHACL validation"] += validated - converted
-        del study
-        staging.write(iri, lines)
-        mentioned[key] = shared.add(lines, key) | {
-            t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)
-        }
+        del study, lines
+        staging.adopt(iri, hit["path"], digest, hit["triples"])
+        with open(hit["shared_path"], "rb") as f:
+            shared.add_shared(f.readlines())
+        mentioned[key] = set(hit["mentioned"])
         iris[key] = iri
         seconds["stage studies"] += time.perf_counter() - validated
     converted_cache.prune()
@@ -642,32 +683,87 @@ def _rdflib_to_ox(graph):
     return list(ox.parse(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
 
 
+#: Above this share of the corpus to load again, a fresh store is faster than a changed copy
+#: (removing a quad from RocksDB costs about what loading one does: bench/FINDINGS.md).
+_FRESH_STORE_SHARE = 0.3
+
+
 def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, str],
-                side, build_info: dict) -> tuple[int, int]:
-    """Write the new store generation and swap it in: copy the current store and replace
-    only the graphs whose digest changed (all graphs for a new store). Returns (graphs
-    loaded, graphs kept)."""
+                side, build_info: dict, cache: Path) -> tuple[int, int, int]:
+    """Write the new store generation and swap it in. From an existing store: a copy of
+    it (a RocksDB checkpoint) where unchanged graphs stay, a changed graph whose previous
+    lines the cache holds gets only its difference (``graph/inferred`` when one study
+    changes), and the rest is loaded again; from nothing (or when most would be loaded
+    again): every graph bulk-loaded. Returns (graphs loaded, changed in place, kept)."""
     from crkg.store.embedded import NewGeneration
 
+    graph_cache = cache / "graphs"
+    plans: dict[str, str] = {}
     incremental = bool(previous_digests) and store_dir.exists()
+    if incremental:
+        again = 0
+        for iri, staged in staging.graphs.items():
+            old = previous_digests.get(iri)
+            if old == staged.digest:
+                plans[iri] = "keep"
+            elif old and (graph_cache / f"{old}.nt").is_file():
+                plans[iri] = "diff"
+            else:
+                plans[iri] = "load"
+                again += staged.triples
+        incremental = again <= _FRESH_STORE_SHARE * sum(g.triples for g in staging.graphs.values())
     generation = NewGeneration(store_dir, base=incremental)
+    loaded = changed = kept = 0
     try:
         present = generation.graphs() if incremental else set()
-        loaded = kept = 0
         for iri in present - set(staging.graphs):
             generation.remove_graph(iri)
         for iri, staged in staging.graphs.items():
-            if iri in present and previous_digests.get(iri) == staged.digest:
+            plan = plans.get(iri, "load") if iri in present else "load"
+            if plan == "keep":
                 kept += 1
+                continue
+            if plan == "diff" and _apply_difference(generation, iri, graph_cache / f"{previous_digests[iri]}.nt",
+                                                    staged.path):
+                changed += 1
                 continue
             generation.remove_graph(iri)
             generation.load(iri, path=staged.path)
             loaded += 1
         _write_side_artefacts(generation.side_dir, staging, side, build_info)
-        generation.commit()
+        # a fresh store is compacted once; a changed copy is left to RocksDB's own compaction
+        generation.commit(optimize=not incremental)
     finally:
         generation.abort()
-    return loaded, kept
+    # the lines of every graph the store now holds, for the next build's differences
+    graph_cache.mkdir(parents=True, exist_ok=True)
+    wanted = {f"{g.digest}.nt" for g in staging.graphs.values()}
+    for staged in staging.graphs.values():
+        target = graph_cache / f"{staged.digest}.nt"
+        if not target.exists():
+            _link_or_copy(staged.path, target)
+    for old in graph_cache.iterdir():
+        if old.name not in wanted:
+            old.unlink(missing_ok=True)
+    return loaded, changed, kept
+
+
+def _apply_difference(generation, iri: str, old_path: Path, new_path: Path) -> bool:
+    """Change graph *iri* of *generation* from the sorted lines in *old_path* to those in
+    *new_path*: remove the lines gone, load the lines new. False (nothing done) when a
+    changed line has a blank node: the store keeps its own labels for those."""
+    with open(old_path, "rb") as f:
+        old = set(f.readlines())
+    with open(new_path, "rb") as f:
+        new = set(f.readlines())
+    removed, added = sorted(old - new), sorted(new - old)
+    if any(b"_:" in line for line in removed) or any(b"_:" in line for line in added):
+        return False
+    if removed:
+        generation.remove_triples(iri, b"".join(removed))
+    if added:
+        generation.load(iri, b"".join(added))
+    return True
 
 
 def _write_side_artefacts(folder: Path, staging: _Staging, side, build_info: dict) -> None:
@@ -821,12 +917,13 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
         except OSError as exc:
             raise _write_error(exc, "the release files", dist_dir) from exc
     try:
-        loaded, kept = steps.run("load store", _load_store, store_dir, staging,
-                                 previous.get("graph_digests") or {}, side, info)
+        loaded, changed, kept = steps.run("load store", _load_store, store_dir, staging,
+                                          previous.get("graph_digests") or {}, side, info, cache_dir(store_dir))
     except OSError as exc:
         raise _write_error(exc, "the store", store_dir) from exc
-    if kept:
-        progress(f"  {loaded} graphs loaded, {kept} unchanged graphs kept from the previous store")
+    if kept or changed:
+        progress(f"  {loaded} graphs loaded, {changed} changed in place, {kept} unchanged graphs kept "
+                 "from the previous store")
 
     counts = {iri: g.triples for iri, g in staging.graphs.items()}
     manifest = {

@@ -389,9 +389,18 @@ class NewGeneration:
         except (SyntaxError, ValueError) as exc:
             raise CrkgError(f"graph {iri}: cannot load it as {media_type}: {exc}") from exc
 
-    def commit(self) -> Path:
+    def remove_triples(self, iri: str, data: bytes) -> None:
+        """Remove the N-Triples *data* (no blank nodes) from the named graph *iri*."""
+        import pyoxigraph as ox
+
+        graph = ox.NamedNode(iri)
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            self.store.remove(ox.Quad(t.subject, t.predicate, t.object, graph))
+
+    def commit(self, *, optimize: bool = True) -> Path:
         self.store.flush()
-        self.store.optimize()
+        if optimize:
+            self.store.optimize()
         del self.store
         os.rename(self.target, self.final)
         self._done = True
