@@ -8,7 +8,16 @@ spell an IRI base themselves.
 from __future__ import annotations
 
 from rdflib import Graph, Namespace
+# The W3C vocabularies, as rdflib defines them; other modules import them from here.
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+
+__all__ = [
+    "DCAT", "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SH", "SKOS", "VOID", "XSD",
+    "CRKG", "CRKGSH", "ID", "GRAPH", "ONTOLOGY_IRI", "BASE_IRI",
+    "ORG", "GEO", "FABIO", "CITO", "VANN", "SD", "FOAF", "SCHEMA", "BIBO", "PRISM", "WD", "WDT",
+    "FORMATS", "CRKG_DATASET", "VOID_DOCUMENT", "ONTOLOGY_GRAPH", "LINKS_GRAPH", "INFERRED_GRAPH", "study_graph",
+    "PREFIXES", "PREFIX_IRIS", "bind_prefixes", "sparql_prologue",
+]
 
 CRKG = Namespace("https://w3id.org/crkg/ontology#")
 CRKGSH = Namespace("https://w3id.org/crkg/shapes#")
@@ -30,6 +39,14 @@ BIBO = Namespace("http://purl.org/ontology/bibo/")
 PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
 WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
+#: W3C format IRIs (https://www.w3.org/ns/formats/), for sd:resultFormat and void:feature.
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+
+#: The dataset the VoID description at /.well-known/void describes; the linksets name it
+#: as their void:subjectsTarget (VoID Note §7.2).
+CRKG_DATASET = ID["dataset/crkg"]
+#: The VoID document's own IRI.
+VOID_DOCUMENT = BASE_IRI + ".well-known/void"
 
 #: Named graphs (VOCABULARY.md, "Namespaces").
 ONTOLOGY_GRAPH = GRAPH["ontology"]
@@ -66,6 +83,9 @@ PREFIXES: dict[str, Namespace] = {
     "wd": WD,
     "wdt": WDT,
 }
+
+#: The same bindings as plain strings (pyoxigraph's ``serialize(prefixes=...)``).
+PREFIX_IRIS: dict[str, str] = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
 
 
 def bind_prefixes(graph: Graph) -> Graph:

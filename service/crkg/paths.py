@@ -33,3 +33,27 @@ FACTS_DIR = DATA_DIR / "facts"
 #: Default outputs; both are git-ignored and never written by tests.
 DEFAULT_STORE_DIR = REPO_ROOT / "var" / "store"
 DEFAULT_DIST_DIR = REPO_ROOT / "dist"
+
+#: The ontology release files ``crkg build`` writes: ``{dist}/ontology/`` and the same
+#: bytes beside the store (``store_release_dir``), which ``/ontology`` serves.
+RELEASE_DIR_NAME = "ontology"
+RELEASE_TURTLE = "crkg.ttl"
+RELEASE_RDFXML = "crkg.owl"
+RELEASE_CATALOG = "catalog-v001.xml"
+
+
+#: The folder inside a store generation (the directory the store's link points to) that
+#: holds what the build writes beside the data, so it is swapped in with the store
+#: (``crkg.pipeline.artefacts``); RocksDB ignores a sub-folder of its directory.
+STORE_SIDE_DIR_NAME = "crkg-side"
+
+
+def store_side_dir(store_dir) -> Path:
+    """The side folder of the store generation *store_dir* points to now (link resolved)."""
+    return Path(os.path.realpath(store_dir)) / STORE_SIDE_DIR_NAME
+
+
+def store_release_dir(store_dir) -> Path:
+    """Where the build puts the release files of the store at *store_dir*: in the side
+    folder of its generation (``<generation>/crkg-side/release/``), swapped in with it."""
+    return store_side_dir(store_dir) / "release"

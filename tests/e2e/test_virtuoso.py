@@ -31,7 +31,7 @@ from crkg.namespaces import GRAPH, ID, LINKS_GRAPH
 from crkg.paths import QUERIES_DIR
 from crkg.store import guard
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.virtuoso]
 
 CQ_FILES = sorted(QUERIES_DIR.glob("cq/*.rq"))
 USER, PASSWORD = "dba", "dba"  # the throw-away database's built-in administrator

@@ -496,6 +496,33 @@ def test_version_iri_serves_the_ontology(client):
     assert (URIRef(ONTOLOGY_IRI), RDF.type, OWL.Ontology) in g
 
 
+def test_ontology_serves_the_release_files_the_build_wrote(tmp_path):
+    """With release files beside the store (``crkg build`` writes them there, the same bytes
+    as dist/ontology/), /ontology answers them byte for byte; other formats come from the
+    store's ontology graph."""
+    from crkg.paths import RELEASE_DIR_NAME, RELEASE_RDFXML, RELEASE_TURTLE, store_release_dir
+    from crkg.store.embedded import EmbeddedStore, write_store
+
+    store_dir = tmp_path / "store"
+    write_store(store_dir, [(g, body, "application/n-triples") for g, body in fixture_graphs().items()])
+    release = store_release_dir(store_dir) / RELEASE_DIR_NAME
+    release.mkdir(parents=True)
+    onto = fixture_dataset().graph(URIRef(str(ONTOLOGY_GRAPH)))
+    files = {"text/turtle": (RELEASE_TURTLE, b"# the release file\n" + onto.serialize(format="turtle").encode()),
+             "application/rdf+xml": (RELEASE_RDFXML, onto.serialize(format="xml").encode())}
+    for name, data in files.values():
+        (release / name).write_bytes(data)
+    with EmbeddedStore(store_dir, workers=1) as store:
+        client = make_app(store).test_client()
+        for media, (_name, data) in files.items():
+            r = client.get("/ontology", headers={"Accept": media})
+            assert r.status_code == 200 and r.mimetype == media
+            assert r.get_data() == data, media
+        assert client.get(f"/ontology/{__version__}?format=turtle").get_data() == files["text/turtle"][1]
+        nt = client.get("/ontology", headers={"Accept": "application/n-triples"})
+        assert isomorphic(parse_rdf(nt.get_data(as_text=True), "nt"), onto)
+
+
 # ------------------------------------------------------------------------------ dumps
 
 

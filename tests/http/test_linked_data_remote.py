@@ -103,3 +103,22 @@ def test_html_pages_are_the_same_on_a_remote_back_end(clients, path):
 def test_unknown_iri_is_404_on_a_remote_back_end(clients):
     _, remote = clients
     assert remote.get("/id/community/xu-chen-shanghai/nobody", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+@pytest.mark.parametrize("media_type", ["text/turtle", "application/rdf+xml"])
+def test_a_remote_construct_declares_the_prefixes_the_embedded_one_does(embedded, endpoint, media_type):
+    """Both stores write a graph answer with the prefixes it uses, no others."""
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s a <https://w3id.org/crkg/ontology#Intervention> ; ?p ?o }"
+    remote = RemoteStore(endpoint, timeout=10)
+
+    def declared(store) -> set[str]:
+        body = store.query(query, media_type=media_type).body.decode("utf-8")
+        if media_type == "text/turtle":
+            return {line.split()[1].rstrip(":") for line in body.splitlines() if line.startswith("@prefix")}
+        import re
+
+        return set(re.findall(r'xmlns:(\w+)="', body))
+
+    expected = declared(embedded)
+    assert expected and "crkg" in expected
+    assert declared(remote) == expected

@@ -37,6 +37,18 @@ def test_query_from_a_file_and_from_stdin(fixture_store, tmp_path):
     assert json.loads(result.output)["boolean"] is True
 
 
+def test_query_reads_the_query_through_the_guard_once(fixture_store, monkeypatch):
+    from crkg.store import guard
+
+    calls = []
+    analyse = guard.analyse
+    monkeypatch.setattr(guard, "analyse", lambda q: calls.append(q) or analyse(q))
+    query = f"SELECT ?p WHERE {{ ?p <{EX}age> ?age }}"
+    result = run("query", "--store", str(fixture_store), query)
+    assert result.exit_code == 0, result.output
+    assert calls == [query]
+
+
 def test_construct_as_turtle_with_prefixes(fixture_store):
     result = run("query", "--store", str(fixture_store), "--format", "turtle",
                  "CONSTRUCT WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }")

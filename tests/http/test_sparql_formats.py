@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 import pytest
 import rdflib
 
-from crkg.web.conneg import RDF_FORMATS, RESULT_FORMATS, negotiate
+from crkg.formats import RDF_FORMATS, RESULT_FORMATS
+from crkg.web.conneg import negotiate
 
 EX = "http://example.org/"
 SELECT = f"""PREFIX ex: <{EX}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

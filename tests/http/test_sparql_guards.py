@@ -121,6 +121,40 @@ def test_service_refused_by_the_store_itself(fixture_store, listener):
     assert listener.connections == 0
 
 
+@pytest.fixture
+def guard_calls(monkeypatch) -> list[str]:
+    """The queries the guard reads (``guard.analyse`` does all of its work)."""
+    calls: list[str] = []
+    analyse = guard.analyse
+
+    def counting(query: str):
+        calls.append(query)
+        return analyse(query)
+
+    monkeypatch.setattr(guard, "analyse", counting)
+    return calls
+
+
+@pytest.mark.parametrize("query", [COUNT, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2"])
+def test_the_guard_reads_each_query_once(client, guard_calls, query):
+    r = client.get("/sparql", query_string={"query": query})
+    assert r.status_code == 200, r.data
+    assert guard_calls == [query]
+
+
+def test_a_verdict_under_other_settings_is_not_trusted(fixture_store, listener):
+    """The store checks again unless the verdict is its own: a QueryInfo from a check with
+    another allow-list (or made up) does not let a SERVICE through."""
+    query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
+    with EmbeddedStore(fixture_store, workers=1) as store:
+        others = (guard.check(query, (listener.url,)), guard.QueryInfo(form="select"),
+                  store.inspect("SELECT * WHERE { ?s ?p ?o }"))  # the store's, but for another text
+        for info in others:
+            with pytest.raises(ServiceNotAllowed):
+                store.query(query, media_type="application/sparql-results+json", info=info)
+    assert listener.connections == 0
+
+
 @pytest.mark.parametrize("query", [
     "SELECT ?service WHERE { ?service a <http://www.w3.org/ns/sparql-service-description#Service> }",
     "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * { ?s a sd:Service ; sd:endpoint ?e }",
@@ -149,10 +183,10 @@ def test_guard_unit_resolves_prefixes_and_escapes():
 def test_guard_is_cheap():
     query = ("PREFIX ex: <http://example.org/> SELECT ?s ?label WHERE { ?s a ex:Thing ; "
              "<http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(LANG(?label) = 'en') } LIMIT 100")
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(200):
         guard.check(query)
-    per_query = (time.perf_counter() - start) / 200
+    per_query = (time.process_time() - start) / 200
     assert per_query < 0.002, f"{per_query * 1000:.2f} ms per query"
 
 
@@ -164,9 +198,9 @@ def test_guard_is_cheap():
 def test_guard_work_is_bounded_on_hostile_text(hostile, refused):
     """A megabyte built to make the guard quadratic is read in well under a second,
     and whatever the guard could not look through is refused (fail-closed)."""
-    start = time.perf_counter()
+    start = time.process_time()
     info = guard.analyse(hostile)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert (guard.UNRESOLVED in info.services) is refused
     if refused:
         with pytest.raises(ServiceNotAllowed):
@@ -178,9 +212,9 @@ def test_guard_work_is_bounded_on_hostile_text(hostile, refused):
     ("<a" + "b" * 50) * 20_000, ("a" * 1000 + ":") * 1000, "PREFIX a: <b> " * 70_000,
 ])
 def test_query_form_lexing_is_linear(hostile):
-    start = time.perf_counter()
+    start = time.process_time()
     guard.analyse(hostile)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 # ------------------------------------------------------------------ nesting

@@ -9,7 +9,7 @@ the cost of checking, not of reporting.
 from __future__ import annotations
 
 from rdflib import Graph, Literal
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from crkg.namespaces import CRKG, ID
 
@@ -26,6 +26,7 @@ def synthetic_study(key: str = "synthetic", *, communities: int = 10, interventi
 
     g.add((study, RDF.type, CRKG.Study))
     label(study, "Synthetic study", "合成研究")
+    g.add((study, DCTERMS.language, Literal("zh")))
     event = ID["hazard-event/synthetic-event"]
     g.add((event, RDF.type, CRKG.HazardEvent))
     label(event, "synthetic event")

@@ -115,7 +115,11 @@ def test_the_ontologys_own_individuals_conform(ontology):
 
 @pytest.mark.parametrize(
     "locator",
-    ["一", "五", "二.3", "四.2", "三.3.(1)", "三.1.(2)", "表1", "图1", "十", "十二.1", "2.3", "1"],
+    ["一", "五", "二.3", "四.2", "三.3.(1)", "三.1.(2)", "表1", "图1", "十", "十二.1", "2.3", "1",
+     # issue 10: the locators a scholar uses besides printed sections
+     "p. 5", "pp. 12–13", "pp. 12-13", "¶14", "¶¶14–15", "l. 7", "ll. 7–9", "turn 14",
+     "turns 14–16", "00:12:31", "00:12:31–00:13:05", "Table 2", "Fig. 3", "chars 120–245",
+     "Interview A1, ¶14", "p. 12, ¶3", "Transcript B, turn 4, 00:03:10"],
 )
 def test_locator_pattern_accepts_printed_section_numbers(locator):
     assert _locator_results(locator) == []
@@ -124,10 +128,19 @@ def test_locator_pattern_accepts_printed_section_numbers(locator):
 @pytest.mark.parametrize(
     "locator",
     ["", " 三", "三 .1", "三.3.(1) 激发公民意识", "三．3", "三.3.（1）", "三.3(1)", "三.(1)", "三.0",
-     "表", "表1.1", "p. 5", "III.3", "四.2.", "二、3"],
+     "表", "表1.1", "III.3", "四.2.", "二、3", "p.5", "p. 0", "pp. 12", "page 12", "12:31",
+     "00:61:00", "turn", "Interview A1", "Interview A1,¶14", "p. 12,¶3"],
 )
 def test_locator_pattern_rejects_other_strings(locator):
     assert [v.component for v in _locator_results(locator)] == [SH.PatternConstraintComponent]
+
+
+def test_locator_pattern_is_the_converters_grammar(shapes):
+    """One grammar: the shape's sh:pattern is crkg.pipeline.locators.PATTERN, whose parts
+    the converter reads into the structured locator."""
+    from crkg.pipeline.locators import PATTERN
+
+    assert str(shapes.value(CRKGSH.Locator_pattern, SH.pattern)) == PATTERN
 
 
 def _locator_results(locator: str):

@@ -49,6 +49,29 @@ def test_dist_has_dumps_release_files_and_checksums(built):
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest, name
 
 
+def test_the_release_files_beside_the_store_are_those_of_dist(built):
+    """/ontology serves these (Store.release_file): the same bytes as dist/ontology/."""
+    from crkg.paths import RELEASE_DIR_NAME, store_release_dir
+
+    beside = store_release_dir(built.store_dir) / RELEASE_DIR_NAME
+    names = sorted(p.name for p in (built.dist_dir / RELEASE_DIR_NAME).iterdir())
+    assert names and sorted(p.name for p in beside.iterdir()) == names
+    for name in names:
+        assert (beside / name).read_bytes() == (built.dist_dir / RELEASE_DIR_NAME / name).read_bytes(), name
+
+
+def test_the_release_files_are_written_without_dist_too(built, tmp_path):
+    from crkg.paths import RELEASE_DIR_NAME, RELEASE_TURTLE, store_release_dir
+    from crkg.store.embedded import EmbeddedStore
+
+    store_dir = tmp_path / "store"
+    build(store_dir=store_dir, dist_dir=None, reason=False, progress=lambda _m: None)
+    expected = (built.dist_dir / RELEASE_DIR_NAME / RELEASE_TURTLE).read_bytes()
+    assert (store_release_dir(store_dir) / RELEASE_DIR_NAME / RELEASE_TURTLE).read_bytes() == expected
+    with EmbeddedStore(store_dir, workers=1) as store:
+        assert store.release_file(RELEASE_TURTLE) == expected
+
+
 def test_nquads_dump_is_the_whole_dataset(built):
     quads = list(ox.parse(path=str(built.dist_dir / "crkg.nq"), format=ox.RdfFormat.N_QUADS))
     assert len(quads) == sum(built.result.graphs.values())

@@ -131,8 +131,9 @@ def test_cli_proposes_and_accepts(wikidata, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("status,headers,expected", [
-    (429, {"Retry-After": "7"}, r"rate-limiting or overloaded \(HTTP 429\); it asks to wait 7 s"),
-    (503, {"Retry-After": "120"}, r"HTTP 503\); it asks to wait 120 s"),
+    # the one mapping of every remote endpoint's failures (crkg.store.sparql_http)
+    (429, {"Retry-After": "7"}, r"rate-limiting or overloaded \(HTTP 429\); it asks to retry after 7 s"),
+    (503, {"Retry-After": "120"}, r"HTTP 503\); it asks to retry after 120 s"),
     (500, {}, r"rejected the query|HTTP 500"),
 ])
 def test_endpoint_failures_exit_2_with_a_clear_message(wikidata, tmp_path, capsys, status, headers, expected):
@@ -154,7 +155,7 @@ def test_unreachable_endpoint_exits_2(tmp_path, capsys):
         main(["link", "--endpoint", f"http://127.0.0.1:{port}/sparql", "--data", str(PLACES),
               "--out", str(tmp_path / "r.tsv")])
     assert exit_.value.code == 2
-    assert "cannot reach http://127.0.0.1:" in capsys.readouterr().err
+    assert re.search(r"cannot reach the endpoint http://127\.0\.0\.1:\d+/sparql", capsys.readouterr().err)
 
 
 def test_proposes_for_the_districts_of_the_built_store(built, wikidata, tmp_path, capsys):

@@ -126,7 +126,7 @@ def test_void_counts_match_the_links(links):
 
 def test_linksets_belong_to_the_dataset_the_void_description_describes():
     from crkg.link.propose import CRKG_DATASET as proposed
-    from crkg.web.ld_common import DATASET_IRI
+    from crkg.web.void import DATASET_IRI
 
     assert str(CRKG_DATASET) == DATASET_IRI == str(proposed)
 

@@ -50,6 +50,7 @@ def test_broken_turtle_is_a_crkg_error_naming_the_file(tmp_path):
         load_ontology(bad)
 
 
+@pytest.mark.jvm
 def test_hermit_consistent_and_every_class_satisfiable(hermit_report):
     assert hermit_report.consistent
     assert hermit_report.unsatisfiable == []

@@ -99,15 +99,30 @@ TABLE_1 = {
 }
 
 
+# --- VOCABULARY.md, "Additions" (any study, any language) and what the model adds for them ---
+
+ADDITION_CLASSES = "SourceDocument StudyCodebook Code".split()
+ADDITION_OBJECT_PROPERTIES = "codedAs hasSource".split()
+#: sha256 / importedFrom / color are fields of the study format (data/README.md); the rest is the structured locator.
+ADDITION_DATA_PROPERTIES = """
+sha256 importedFrom color locatorSection locatorTableOrFigure startPage endPage
+startParagraph endParagraph startLine endLine startTurn endTurn startSecond endSecond
+""".split()
+#: The disaster-management cycle's first phase (the contract's three keep their IRIs).
+ADDITION_INDIVIDUALS = {"DisasterPhase": "Mitigation"}
+
+
 def _individuals(groups: dict[str, str]):
     return [(cls, name) for cls, names in groups.items() for name in names.split()]
 
 
-ALL_CLASSES = VOCABULARY_CLASSES + EXTENSION_CLASSES
-ALL_OBJECT_PROPERTIES = VOCABULARY_OBJECT_PROPERTIES + EXTENSION_OBJECT_PROPERTIES + INVERSE_OBJECT_PROPERTIES
-ALL_DATA_PROPERTIES = VOCABULARY_DATA_PROPERTIES + EXTENSION_DATA_PROPERTIES
+ALL_CLASSES = VOCABULARY_CLASSES + EXTENSION_CLASSES + ADDITION_CLASSES
+ALL_OBJECT_PROPERTIES = (VOCABULARY_OBJECT_PROPERTIES + EXTENSION_OBJECT_PROPERTIES
+                         + INVERSE_OBJECT_PROPERTIES + ADDITION_OBJECT_PROPERTIES)
+ALL_DATA_PROPERTIES = VOCABULARY_DATA_PROPERTIES + EXTENSION_DATA_PROPERTIES + ADDITION_DATA_PROPERTIES
 ALL_ANNOTATION_PROPERTIES = VOCABULARY_ANNOTATION_PROPERTIES + EXTENSION_ANNOTATION_PROPERTIES
-ALL_INDIVIDUALS = _individuals(VOCABULARY_INDIVIDUALS) + _individuals(EXTENSION_INDIVIDUALS)
+ALL_INDIVIDUALS = (_individuals(VOCABULARY_INDIVIDUALS) + _individuals(EXTENSION_INDIVIDUALS)
+                   + _individuals(ADDITION_INDIVIDUALS))
 ALL_TERMS = (
     ALL_CLASSES
     + ALL_OBJECT_PROPERTIES

@@ -164,6 +164,7 @@ def test_materialise_cost_on_a_study_sized_graph(onto):
 # --- HermiT -------------------------------------------------------------------------------------
 
 
+@pytest.mark.jvm
 def test_hermit_reports_inconsistent_data(onto):
     data = small_study()
     data.add((iri("actor", "a1"), RDF.type, CRKG.CollectiveActor))  # disjoint with IndividualActor
@@ -174,6 +175,7 @@ def test_hermit_reports_inconsistent_data(onto):
     assert "actor/test-study/a1" in message  # the OWL 2 RL rules name the culprit
 
 
+@pytest.mark.jvm
 def test_hermit_reports_unsatisfiable_classes(onto):
     broken = Graph()
     broken += onto

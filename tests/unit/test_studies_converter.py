@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS, XSD
 
 from crkg.pipeline.bibtex import read_bibtex
 from crkg.pipeline.studies import discover_studies, load_study
@@ -23,6 +23,7 @@ from crkg.paths import DATA_DIR
 STUDY = """\
 study:
   key: demo
+  language: zh
   label: {en: A demo study, zh: 示例研究}
   method: {en: Interviews.}
   interviewed: [actor:staff]
@@ -321,16 +322,76 @@ def test_comma_inside_unquoted_flow_map_is_caught(tmp_path):
     assert "'a city' is not a language tag" in msg
 
 
-def test_date_must_be_a_full_day(tmp_path):
-    msg = error_of(tmp_path, coding_yaml=CODING.replace("date: 2016-07-05", "date: 2016-07"))
-    assert "field 'date'" in msg and "YYYY-MM-DD" in msg
+def _violations_of(tmp_path, **files):
+    """Convert (which must succeed: data types are not the converter's rule) and validate."""
+    from crkg.pipeline.validate import validate
+
+    study = load_study(make_study(tmp_path, {k.replace("_", "."): v for k, v in files.items()}))
+    result = validate(study.graph)
+    return result, result.format(source_map=study.source_map)
 
 
-def test_whole_numbers_and_booleans_are_checked(tmp_path):
-    msg = error_of(tmp_path, coding_yaml=CODING.replace("quantityValue: 500", "quantityValue: 500多"))
-    assert "quantities/households" in msg and "expected a whole number" in msg
-    msg = error_of(tmp_path / "b", coding_yaml=CODING.replace("isLowerBound: true", "isLowerBound: 多"))
-    assert "expected true or false" in msg
+def test_date_must_be_a_full_day_is_the_shapes_rule(tmp_path):
+    """Issue 9, item 3: data-type rules only in SHACL; the report still names file and item."""
+    result, text = _violations_of(tmp_path, coding_yaml=CODING.replace("date: 2016-07-05", 'date: "2016-07"'))
+    assert [(v.path, v.component) for v in result.violations] == [(CRKG.date, SH.DatatypeConstraintComponent)]
+    assert "coding.yaml:" in text and "interventions" not in text or "`date`" in text
+
+
+def test_whole_numbers_and_booleans_are_the_shapes_rule(tmp_path):
+    result, text = _violations_of(tmp_path, coding_yaml=CODING.replace("quantityValue: 500", "quantityValue: 500多"))
+    assert [(v.path, v.component) for v in result.violations] == [
+        (CRKG.quantityValue, SH.DatatypeConstraintComponent)]
+    assert "item 'households'" in text and "`quantityValue`" in text
+    result, _ = _violations_of(tmp_path / "b", coding_yaml=CODING.replace("isLowerBound: true", "isLowerBound: 多"))
+    assert [(v.path, v.component) for v in result.violations] == [
+        (CRKG.isLowerBound, SH.DatatypeConstraintComponent)]
+
+
+@pytest.mark.parametrize("day", ["2024-02-30", "2020-13-01"])
+def test_impossible_date_is_a_message_naming_file_line_and_field(tmp_path, day):
+    """Issue 9, item 5: YAML reads it as a date and cannot build it - no traceback."""
+    msg = error_of(tmp_path, coding_yaml=CODING.replace("date: 2016-07-05", f"date: {day}"))
+    line = next(n for n, text in enumerate(textwrap.dedent(CODING).splitlines(), 1) if "date: 2016-07-05" in text)
+    assert f"coding.yaml:{line}: field 'date': '{day}' is not a real date" in msg
+
+
+def test_impossible_date_exits_2_from_the_build(tmp_path):
+    from click.testing import CliRunner
+
+    from crkg.cli import main
+    from crkg.errors import EXIT_ERROR
+
+    folder = make_study(tmp_path, {"coding.yaml": CODING.replace("date: 2016-07-05", "date: 2024-02-30")})
+    runner = CliRunner()
+    with runner.isolation() as (_out, err, _mixed):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["build", "--data", str(folder.parent.parent), "--store", str(tmp_path / "store"),
+                  "--no-reason"])
+    assert exit_info.value.code == EXIT_ERROR
+    message = err.getvalue().decode("utf-8")
+    assert "is not a real date" in message and "Traceback" not in message
+
+
+def test_key_and_locator_that_yaml_reads_as_numbers_are_the_text_written(tmp_path):
+    """Issue 9, item 5: `key: 2`, `locator: 2.10` are the strings a coder wrote."""
+    coding = CODING.replace("  - key: staff\n", "  - key: 2\n").replace("actor:staff", "actor:2")
+    study_yaml = STUDY.replace("interviewed: [actor:staff]", "interviewed: [actor:2]").replace(
+        "locator: 一", "locator: 2.10")
+    study = load_study(make_study(tmp_path, {"coding.yaml": coding, "study.yaml": study_yaml}))
+    assert (URIRef(ID["study/demo"]), CRKG.interviewed, sid("actor", "2")) in study.graph
+    assert (URIRef(ID["study/demo"]), CRKG.locator, Literal("2.10")) in study.graph
+
+
+def test_all_problems_are_reported_at_once_with_the_nearest_names(tmp_path):
+    """Issue 9, item 5: not only the first problem; an unknown term gets its nearest."""
+    coding = (CODING.replace("usesMode: [ResourceNetworkIntegration]", "usesMode: [ResourceNetworkIntegraton]")
+              .replace("performedBy: [actor:staff]", "performedBy: [actor:staf]"))
+    msg = error_of(tmp_path, coding_yaml=coding, places_yaml=PLACES.replace("pseudonym: A", "pseudonm: A"))
+    assert msg.startswith("study 'demo': 3 problems:")
+    assert "did you mean `ResourceNetworkIntegration`?" in msg
+    assert "did you mean `staff`?" in msg
+    assert "unknown field 'pseudonm'" in msg and "did you mean `pseudonym`" in msg
 
 
 def test_invalid_key(tmp_path):
@@ -400,3 +461,14 @@ def test_conversion_opens_no_network_connection(tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     folder = make_study(tmp_path)
     assert len(load_study(folder).graph) > 50
+
+
+def test_citation_after_an_initial_takes_no_second_full_stop():
+    """Issue 9, item 5: "Aldrich, Daniel P.. Building…" had two full stops."""
+    from crkg.pipeline.bibtex import BibEntry, citation
+
+    entry = BibEntry(key="aldrich2012", entry_type="book", line=1, path=Path("x.bib"),
+                     fields={"author": "Aldrich, Daniel P.", "title": "Building Resilience",
+                             "publisher": "University of Chicago Press", "year": "2012"})
+    assert citation(entry) == ("Aldrich, Daniel P. Building Resilience. "
+                               "University of Chicago Press. 2012")

@@ -13,6 +13,7 @@ from crkg.namespaces import CRKG, CRKGSH
 
 PREFIXES = """\
 @prefix crkg: <https://w3id.org/crkg/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix ex: <http://example.org/> .
@@ -21,7 +22,7 @@ PREFIXES = """\
 UNLABELLED_SOCIAL_WORKER = PREFIXES + 'ex:w a crkg:SocialWorker ; crkg:locator "三.3.(1)" .\n'
 
 DUPLICATE_REFERENCES = PREFIXES + """
-ex:study a crkg:Study ; rdfs:label "Study"@en .
+ex:study a crkg:Study ; rdfs:label "Study"@en ; dcterms:language "en" .
 ex:r1 a crkg:Reference ; rdfs:label "[1]"@en ; crkg:inStudy ex:study ;
     crkg:referenceNumber "1"^^xsd:positiveInteger .
 ex:r1b a crkg:Reference ; rdfs:label "[1] again"@en ; crkg:inStudy ex:study ;
@@ -41,12 +42,12 @@ def test_violation_fields():
     [v] = result.violations
     assert v.focus == URIRef(EX + "w")
     assert v.path == URIRef("http://www.w3.org/2000/01/rdf-schema#label")
-    assert v.component == SH.QualifiedMinCountConstraintComponent
-    assert v.component_name == "QualifiedMinCountConstraintComponent"
+    assert v.component == SH.MinCountConstraintComponent
+    assert v.component_name == "MinCountConstraintComponent"
     assert v.severity == SH.Violation and v.severity_name == "Violation"
-    assert v.shape == CRKGSH.Label_enRequired
-    assert "English label" in v.message and v.message == v.messages["en"]
-    assert "英文名称" in v.message_in("zh")
+    assert v.shape == CRKGSH.Label_required
+    assert "needs a label" in v.message and v.message == v.messages["en"]
+    assert "至少一种语言的名称" in v.message_in("zh")
 
 
 def test_the_ontology_makes_subclass_instances_targets():
@@ -61,7 +62,7 @@ def test_report_names_source_file_line_and_item_key():
     source_map = {URIRef(EX + "w"): (Path("data/studies/x/actors.yaml"), "W", 12)}
     text = result.format(source_map)
     assert "data/studies/x/actors.yaml:12: item 'W'" in text
-    assert "rdfs:label" in text and "English label" in text
+    assert "rdfs:label" in text and "needs a label" in text
 
 
 def test_report_locates_the_value_too():

@@ -24,7 +24,7 @@ PREFIXES = """\
 """
 
 STUDY = PREFIXES + """
-ex:study a crkg:Study ; rdfs:label "Example study"@en .
+ex:study a crkg:Study ; rdfs:label "Example study"@en ; <http://purl.org/dc/terms/language> "zh" .
 ex:covid a crkg:HazardEvent ; rdfs:label "COVID-19 pandemic"@en .
 ex:communityN a crkg:Community ; rdfs:label "N Community"@en ; crkg:locator "一" .
 ex:caseN a crkg:Case ; rdfs:label "Case N"@en ; crkg:inStudy ex:study ;

@@ -8,8 +8,11 @@ from urllib.parse import urlsplit
 
 import click
 
+from crkg.config import Config
 from crkg.errors import CrkgError
-from crkg.paths import DEFAULT_STORE_DIR, LINKS_DIR
+from crkg.link.propose import KINDS, WIKIDATA_SPARQL
+from crkg.namespaces import WD
+from crkg.paths import LINKS_DIR
 
 
 class LinkGroup(click.Group):
@@ -34,37 +37,39 @@ def command():
 
 @command.command(name="propose")
 @click.option("--endpoint", default=None, metavar="URL",
-              help="SPARQL endpoint to search (default: Wikidata, https://query.wikidata.org/sparql)")
+              help=f"SPARQL endpoint to search (default: Wikidata, {WIKIDATA_SPARQL})")
 @click.option("--rule", type=click.Choice(["admin-code", "label"]), default="admin-code", show_default=True,
               help="admin-code: crkg:adminDivisionCode = wdt:P442; label: exact rdfs:label in --lang")
 @click.option("--lang", default="zh", show_default=True, help="label language (rule label)")
 @click.option("--type", "item_type", metavar="QID|IRI", help="only items that are instances of this type "
               "(wdt:P31/wdt:P279*; rule label)")
-@click.option("--kind", type=click.Choice(["city", "district", "subdistrict", "country", "hazard-event",
-                                           "hazard-type"]), help="only crkg resources of this class")
-@click.option("--uri-space", default="http://www.wikidata.org/entity/", show_default=True,
+@click.option("--kind", type=click.Choice(list(KINDS)), help="only crkg resources of this class")
+@click.option("--uri-space", default=str(WD), show_default=True,
               help="IRIs of the target's items: a resource linked into it counts as linked")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=DEFAULT_STORE_DIR,
-              show_default=True, help="the built store whose resources are matched")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=None,
+              help="the built store whose resources are matched (default: var/store, or CRKG_STORE_DIR)")
 @click.option("--data", "data_files", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="match resources from these RDF files instead of the built store (repeatable)")
 @click.option("--out", type=click.Path(path_type=Path), help="review file to write "
               "(default: data/links/proposed/<endpoint host>-<rule>-<date>.tsv)")
-@click.option("--timeout", default=60.0, show_default=True, help="seconds to wait for the endpoint")
+@click.option("--timeout", default=None, type=float,
+              help=f"seconds to wait for the endpoint (default: {Config.LINK_TIMEOUT:g}, or CRKG_LINK_TIMEOUT)")
 def propose_command(endpoint, rule, lang, item_type, kind, uri_space, store_dir, data_files, out, timeout):
     """Write proposed links with their evidence to a review file; nothing enters the graph."""
     from crkg.link import propose
 
     endpoint = endpoint or propose.WIKIDATA_SPARQL
+    config = Config.for_command(store_dir)
+    timeout = config.LINK_TIMEOUT if timeout is None else timeout
     if data_files:
         local = propose.local_store_from_files(data_files)
         close = lambda: None  # noqa: E731 - an in-memory store has nothing to release
     else:
-        if not Path(store_dir).exists():
-            raise CrkgError(f"no built store at {store_dir}: run `crkg build`, or give --data FILE")
+        if not Path(config.STORE_DIR).exists():
+            raise CrkgError(f"no built store at {config.STORE_DIR}: run `crkg build`, or give --data FILE")
         from crkg.store.embedded import EmbeddedStore
 
-        local = EmbeddedStore(store_dir, workers=1)
+        local = EmbeddedStore.from_config(config, workers=1)
         close = local.close
     try:
         if rule == "admin-code":
@@ -72,6 +77,8 @@ def propose_command(endpoint, rule, lang, item_type, kind, uri_space, store_dir,
         else:
             run = propose.propose_by_label(local, endpoint, lang=lang, uri_space=uri_space, kind=kind,
                                            item_type=item_type, timeout=timeout)
+    except CrkgError as exc:
+        raise CrkgError(f"{exc} (nothing was written)") from exc
     finally:
         close()
     host = (urlsplit(endpoint).hostname or "endpoint").replace(".", "-")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from crkg.config import Config
 from crkg.errors import CrkgError
-from crkg.paths import DEFAULT_STORE_DIR
+from crkg.namespaces import GRAPH
 
 
 @click.command(name="push")
@@ -22,13 +23,15 @@ from crkg.paths import DEFAULT_STORE_DIR
 @click.option("--user", help="user name (HTTP Digest or Basic, whichever the target asks for)")
 @click.option("--password", help="password (or the CRKG_PUSH_PASSWORD environment variable)",
               envvar="CRKG_PUSH_PASSWORD")
-@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=DEFAULT_STORE_DIR,
-              show_default=True, help="the built store to push")
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1),
-              help="triples per INSERT DATA request (Virtuoso: fastest near 100, refuses ~2000)")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=None,
+              help="the built store to push (default: var/store, or CRKG_STORE_DIR)")
+@click.option("--batch-size", default=None, type=click.IntRange(1),
+              help="triples per INSERT DATA request (Virtuoso: fastest near 100, refuses ~2000; "
+                   f"default: {Config.PUSH_BATCH_SIZE}, or CRKG_PUSH_BATCH_SIZE)")
 @click.option("--prune/--no-prune", default=True, show_default=True,
-              help="drop graphs under https://w3id.org/crkg/graph/ that the store no longer has")
-@click.option("--timeout", default=300.0, show_default=True, help="seconds per request")
+              help=f"drop graphs under {GRAPH} that the store no longer has")
+@click.option("--timeout", default=None, type=float,
+              help=f"seconds per request (default: {Config.PUSH_TIMEOUT:g}, or CRKG_PUSH_TIMEOUT)")
 def command(endpoint, update_endpoint, graph_store, user, password, store_dir, batch_size, prune, timeout):
     """Load every named graph of the built store into an existing SPARQL 1.1 store.
 
@@ -38,14 +41,16 @@ def command(endpoint, update_endpoint, graph_store, user, password, store_dir, b
     from crkg.link.push import GraphWriter, graphs_of, push
     from crkg.store.embedded import EmbeddedStore
 
-    if not Path(store_dir).exists():
-        raise CrkgError(f"no built store at {store_dir}: run `crkg build` first")
+    config = Config.for_command(store_dir)
+    if not Path(config.STORE_DIR).exists():
+        raise CrkgError(f"no built store at {config.STORE_DIR}: run `crkg build` first")
     if password and not user:
         raise click.UsageError("--password needs --user")
     writer = GraphWriter(update_endpoint or endpoint, graph_store_url=graph_store,
                          query_url=endpoint, user=user, password=password,
-                         timeout=timeout, batch_size=batch_size)
-    store = EmbeddedStore(store_dir, workers=1)
+                         timeout=config.PUSH_TIMEOUT if timeout is None else timeout,
+                         batch_size=config.PUSH_BATCH_SIZE if batch_size is None else batch_size)
+    store = EmbeddedStore.from_config(config, workers=1)
     try:
         push(graphs_of(store), writer, prune=prune, progress=lambda m: click.echo(m, err=True))
     finally:

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import click
 
+from crkg import formats
 from crkg.errors import CrkgError
 
-FORMATS = ["csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "rdfxml"]
+#: ``--format`` names: those of ``?format=`` at /sparql (``crkg.formats``)
+FORMATS = formats.names(formats.RESULT_FORMATS + formats.RDF_FORMATS)
+#: What a terminal reads best when no ``--format`` is given.
+DEFAULT_RESULT = "text/csv"
 
 
 @click.command("query")
@@ -49,27 +53,28 @@ def read_query(text: str) -> str:
 
 def run_query(query: str, *, store_dir: Path | None = None, fmt: str | None = None,
               timeout: float | None = None, max_rows: int | None = None) -> bytes:
-    from crkg.store import guard
+    from crkg.config import Config
     from crkg.store.base import QueryError
     from crkg.store.embedded import EmbeddedStore
-    from crkg.web.config import Config
-    from crkg.web.conneg import RDF_FORMATS, RESULT_FORMATS, negotiate
 
-    config = Config.from_env(**({"STORE_DIR": str(store_dir)} if store_dir else {}))
-    form = guard.analyse(query).form
-    graph = form in ("construct", "describe")
-    offered = [f.media_type for f in (RDF_FORMATS if graph else RESULT_FORMATS)]
-    media_type = negotiate(offered, None, fmt) if fmt else ("text/turtle" if graph else "text/csv")
-    if media_type is None:
-        kind = "CONSTRUCT/DESCRIBE" if graph else "SELECT/ASK"
-        raise CrkgError(f"--format {fmt} does not fit a {kind} query")
-    from crkg.namespaces import PREFIXES
-
-    with EmbeddedStore(config.STORE_DIR, workers=1, service_allowlist=config.SERVICE_ALLOWLIST,
-                       memory_mb=config.WORKER_MEMORY_MB or None,
-                       prefixes={p: str(ns) for p, ns in PREFIXES.items()}) as store:
+    config = Config.for_command(store_dir)
+    with EmbeddedStore.from_config(config, workers=1) as store:
         try:
-            result = store.query(query, media_type=media_type,
+            info = store.inspect(query)  # the guard, once: the store trusts this verdict
+        except QueryError as exc:
+            raise CrkgError(f"the query is not valid: {exc}") from exc
+        graph = info.form in ("construct", "describe")
+        offered = formats.RDF_FORMATS if graph else formats.RESULT_FORMATS
+        if fmt:
+            chosen = formats.by_name(fmt, offered)
+            if chosen is None:
+                kind = "CONSTRUCT/DESCRIBE" if graph else "SELECT/ASK"
+                raise CrkgError(f"--format {fmt} does not fit a {kind} query")
+            media_type = chosen.media_type
+        else:
+            media_type = formats.DEFAULT_GRAPH if graph else DEFAULT_RESULT
+        try:
+            result = store.query(query, media_type=media_type, info=info,
                                  timeout=timeout or config.QUERY_TIMEOUT, max_rows=max_rows)
         except QueryError as exc:
             raise CrkgError(f"the query is not valid: {exc}") from exc

@@ -8,7 +8,8 @@ each web worker opens the store with its own pool of query processes
 remote SPARQL 1.1 endpoint instead of the embedded store.
 
 Settings not on the command line come from ``CRKG_*`` environment variables
-(``crkg.web.config.Config``), e.g. ``CRKG_QUERY_TIMEOUT=10``.
+(``crkg.config.Config``), e.g. ``CRKG_QUERY_TIMEOUT=10``; the options' defaults are that
+object's (``HOST``, ``PORT``, ``WEB_WORKERS``, ``WEB_THREADS``).
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ from pathlib import Path
 
 import click
 
+from crkg.config import Config
 from crkg.errors import CrkgError
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--host", default=None, help=f"Interface to listen on (default: {Config.HOST}, or CRKG_HOST).")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help=f"TCP port (default: {Config.PORT}, or CRKG_PORT).")
 @click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The embedded store (default: var/store, or CRKG_STORE_DIR).")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Web worker processes (each has its own query processes, CRKG_QUERY_WORKERS).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help=f"Web worker processes (default: {Config.WEB_WORKERS}, or CRKG_WEB_WORKERS); "
+                   "each has its own query processes, CRKG_QUERY_WORKERS.")
 @click.option("--backend", default=None, metavar="URL",
               help="Serve a remote SPARQL 1.1 query endpoint instead of the embedded store.")
 def command(host, port, store_dir, workers, backend):
@@ -37,16 +41,13 @@ def command(host, port, store_dir, workers, backend):
     serve(host=host, port=port, store_dir=store_dir, workers=workers, backend=backend)
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 8000, store_dir: Path | None = None,
-          workers: int = 2, backend: str | None = None) -> None:
-    from crkg.web.config import Config
-
-    overrides = {}
-    if store_dir is not None:
-        overrides["STORE_DIR"] = str(store_dir)
-    if backend:
-        overrides["BACKEND"] = backend
-    config = Config.from_env(**overrides)
+def serve(*, host: str | None = None, port: int | None = None, store_dir: Path | None = None,
+          workers: int | None = None, backend: str | None = None) -> None:
+    """Serve with the settings of ``Config.from_env()``; a given argument wins over it."""
+    given = {"HOST": host, "PORT": port, "WEB_WORKERS": workers, "BACKEND": backend or None,
+             "STORE_DIR": None if store_dir is None else str(store_dir)}
+    config = Config.from_env(**{k: v for k, v in given.items() if v is not None})
+    host, port, workers = config.HOST, config.PORT, config.WEB_WORKERS
     _check_port(host, port)
     checker = None if config.BACKEND else _start_store_check(Path(config.STORE_DIR))
     _preload()  # meanwhile
@@ -141,7 +142,7 @@ def _server_class():
                 # threads: a web worker keeps answering while one of its requests waits
                 # on a slow query (the query itself runs in a separate process)
                 "worker_class": "gthread",
-                "threads": 4,
+                "threads": config.WEB_THREADS,
                 # gunicorn must not kill a worker that waits on a query the store will stop
                 "timeout": int(config.QUERY_TIMEOUT) + 30,
                 "graceful_timeout": 5,

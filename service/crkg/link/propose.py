@@ -24,24 +24,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
-import socket
-import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
+from crkg import formats
+from crkg.config import Config
 from crkg.errors import CrkgError
-from crkg.namespaces import CRKG, ID, WD
-from crkg.store.remote import USER_AGENT
+from crkg.namespaces import CRKG, CRKG_DATASET, DCTERMS, ID, OWL, RDFS, SKOS, VOID, WD, WDT, XSD
+from crkg.store.queries import escape_string
+from crkg.store.sparql_http import SPARQL_JSON, USER_AGENT, HttpClient
 
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 WIKIDATA_DATASET = ID["dataset/wikidata"]
-#: the dataset of the VoID description the service publishes at /.well-known/void
-CRKG_DATASET = ID["dataset/crkg"]
-SKOS_EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
+SKOS_EXACT_MATCH = str(SKOS.exactMatch)
+_RDFS_LABEL = str(RDFS.label)
 
 #: ``--kind`` names -> crkg classes
 KINDS = {
@@ -94,7 +95,8 @@ def local_store_from_files(paths: Iterable[Path]) -> ox.Store:
     for path in paths:
         path = Path(path)
         try:
-            if path.suffix in (".trig", ".nq"):
+            known = formats.by_extension(path.suffix)
+            if known is not None and known.kind == formats.DATASET:
                 store.bulk_load(path=str(path))
             else:  # a graph file: into a graph named after it, so the union sees it
                 store.bulk_load(path=str(path), to_graph=ox.NamedNode(path.resolve().as_uri()))
@@ -108,15 +110,17 @@ def _local_select(local, sparql: str) -> list[dict]:
     if isinstance(local, ox.Store):
         solutions = local.query(sparql, use_default_graph_as_union=True)
     else:
-        response = local.query(sparql, media_type="application/sparql-results+json", timeout=120.0)
+        response = local.query(sparql, media_type=SPARQL_JSON, timeout=Config.EXPORT_TIMEOUT)
         solutions = ox.parse_query_results(response.body, format=ox.QueryResultsFormat.JSON)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise CrkgError("the local store answered a SELECT with something else")
     names = [v.value for v in solutions.variables]
     return [{n: s[n] for n in names} for s in solutions]
 
 
 def _unlinked_filter(uri_space: str) -> str:
     return (f'FILTER NOT EXISTS {{ ?s <{SKOS_EXACT_MATCH}> ?m '
-            f'FILTER(STRSTARTS(STR(?m), "{_escape(uri_space)}")) }}')
+            f'FILTER(STRSTARTS(STR(?m), "{escape_string(uri_space)}")) }}')
 
 
 def _kind_pattern(kind: str | None) -> str:
@@ -132,7 +136,7 @@ def unlinked_by_code(local, uri_space: str, kind: str | None = None) -> list[tup
     rows = _local_select(local, f"""
         SELECT ?s ?code (SAMPLE(?l) AS ?label) WHERE {{
           ?s <{CRKG.adminDivisionCode}> ?code . {_kind_pattern(kind)}
-          OPTIONAL {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANGMATCHES(LANG(?l), "en")) }}
+          OPTIONAL {{ ?s <{_RDFS_LABEL}> ?l FILTER(LANGMATCHES(LANG(?l), "en")) }}
           {_unlinked_filter(uri_space)}
         }} GROUP BY ?s ?code ORDER BY ?s ?code""")
     return [(r["s"].value, r["code"].value, r["label"].value if r["label"] else "") for r in rows]
@@ -142,8 +146,8 @@ def unlinked_by_label(local, uri_space: str, lang: str, kind: str | None = None)
     """(resource, label in *lang*) for crkg resources of *kind* with that label but no link."""
     rows = _local_select(local, f"""
         SELECT ?s ?label WHERE {{
-          ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label . {_kind_pattern(kind)}
-          FILTER(LANG(?label) = "{_escape(lang)}" && STRSTARTS(STR(?s), "{ID}"))
+          ?s <{_RDFS_LABEL}> ?label . {_kind_pattern(kind)}
+          FILTER(LANG(?label) = "{escape_string(lang)}" && STRSTARTS(STR(?s), "{ID}"))
           {_unlinked_filter(uri_space)}
         }} ORDER BY ?s ?label""")
     return [(r["s"].value, r["label"].value) for r in rows]
@@ -151,47 +155,23 @@ def unlinked_by_label(local, uri_space: str, lang: str, kind: str | None = None)
 
 # -- the remote side ---------------------------------------------------------------------
 
-def remote_select(endpoint: str, sparql: str, *, timeout: float = 60.0,
+def remote_select(endpoint: str, sparql: str, *, timeout: float = Config.LINK_TIMEOUT,
                   user_agent: str = USER_AGENT) -> list[dict]:
-    """Run a SELECT on *endpoint* through SPARQLWrapper; rows as {var: binding dict}.
+    """Run a SELECT on *endpoint*; rows as {var: binding dict} (SPARQL 1.1 Query Results JSON).
 
-    Every failure becomes a ``CrkgError`` (exit code 2) that says what happened: the
-    endpoint is unreachable, timed out, rate-limits (with its ``Retry-After``), or
-    rejected the query.
+    Through the one client for remote endpoints (``crkg.store.sparql_http``): every failure
+    becomes a ``CrkgError`` (exit code 2) that says what happened - the endpoint is
+    unreachable, timed out, rate-limits (with its ``Retry-After``), or rejected the query.
     """
-    from SPARQLWrapper import JSON, POST, SPARQLWrapper
-    from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
-
-    client = SPARQLWrapper(endpoint, agent=user_agent)
-    client.setQuery(sparql)
-    client.setMethod(POST)
-    client.setReturnFormat(JSON)
-    client.setTimeout(int(max(1, timeout)))
+    result = HttpClient(user_agent=user_agent).query(
+        endpoint, sparql, accept=SPARQL_JSON, timeout=timeout, what="endpoint")
     try:
-        result = client.queryAndConvert()
-    except urllib.error.HTTPError as exc:
-        exc.close()  # SPARQLWrapper leaves the error response open
-        if exc.code in (429, 503):
-            retry = exc.headers.get("Retry-After") if exc.headers else None
-            hint = f"; it asks to wait {retry} s before trying again" if retry else ""
-            raise CrkgError(f"{endpoint} is rate-limiting or overloaded (HTTP {exc.code}){hint}. "
-                            "Nothing was written; run the command again later.") from exc
-        raise CrkgError(f"{endpoint} answered HTTP {exc.code} {exc.reason}") from exc
-    except (socket.timeout, TimeoutError) as exc:
-        raise CrkgError(f"{endpoint} did not answer within {timeout:g} s") from exc
-    except urllib.error.URLError as exc:
-        raise CrkgError(f"cannot reach {endpoint}: {exc.reason}") from exc
-    except SPARQLWrapperException as exc:
-        raise CrkgError(f"{endpoint} rejected the query: {exc}") from exc
-    except (ValueError, OSError) as exc:
-        raise CrkgError(f"{endpoint}: unreadable answer or connection failure: {exc}") from exc
-    if not isinstance(result, dict) or "results" not in result:
+        doc = json.loads(result.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CrkgError(f"{endpoint} did not return SPARQL JSON results: {exc}") from exc
+    if not isinstance(doc, dict) or "results" not in doc:
         raise CrkgError(f"{endpoint} did not return SPARQL JSON results")
-    return result["results"]["bindings"]
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return doc["results"]["bindings"]
 
 
 def _codes(code: str) -> list[str]:
@@ -204,7 +184,7 @@ def _codes(code: str) -> list[str]:
 
 
 def propose_by_code(local, endpoint: str = WIKIDATA_SPARQL, *, uri_space: str = str(WD),
-                    kind: str | None = None, lang: str = "en", timeout: float = 60.0,
+                    kind: str | None = None, lang: str = "en", timeout: float = Config.LINK_TIMEOUT,
                     today: dt.date | None = None) -> ProposalRun:
     """Candidates for every unlinked resource with a division code (rule ``admin-code``)."""
     today = today or dt.date.today()
@@ -212,13 +192,13 @@ def propose_by_code(local, endpoint: str = WIKIDATA_SPARQL, *, uri_space: str = 
     run = ProposalRun([], rule="admin-code", endpoint=endpoint)
     if not todo:
         return run
-    values = " ".join(f'"{_escape(f)}"' for _s, code, _l in todo for f in _codes(code))
-    sparql = f"""PREFIX wdt: <http://www.wikidata.org/prop/direct/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    values = " ".join(f'"{escape_string(f)}"' for _s, code, _l in todo for f in _codes(code))
+    sparql = f"""PREFIX wdt: <{WDT}>
+PREFIX rdfs: <{RDFS}>
 SELECT ?item ?code (SAMPLE(?l) AS ?label) WHERE {{
   VALUES ?code {{ {values} }}
   ?item wdt:P442 ?code .
-  OPTIONAL {{ ?item rdfs:label ?l FILTER(LANG(?l) = "{_escape(lang)}") }}
+  OPTIONAL {{ ?item rdfs:label ?l FILTER(LANG(?l) = "{escape_string(lang)}") }}
 }} GROUP BY ?item ?code ORDER BY ?item"""
     rows = remote_select(endpoint, sparql, timeout=timeout)
     for subject, code, label in todo:
@@ -242,7 +222,7 @@ SELECT ?item ?code (SAMPLE(?l) AS ?label) WHERE {{
 
 def propose_by_label(local, endpoint: str = WIKIDATA_SPARQL, *, lang: str, uri_space: str = str(WD),
                      kind: str | None = None, item_type: str | None = None,
-                     timeout: float = 60.0, today: dt.date | None = None) -> ProposalRun:
+                     timeout: float = Config.LINK_TIMEOUT, today: dt.date | None = None) -> ProposalRun:
     """Candidates whose label in *lang* equals the resource's exactly (rule ``label``)."""
     today = today or dt.date.today()
     todo = unlinked_by_label(local, uri_space, lang, kind)
@@ -255,12 +235,11 @@ def propose_by_label(local, endpoint: str = WIKIDATA_SPARQL, *, lang: str, uri_s
             str(WD[item_type]) if _QID.match(item_type) else None)
         if type_iri is None:
             raise CrkgError(f"--type must be an IRI or a Wikidata QID, not {item_type!r}")
-    values = " ".join(f'"{_escape(label)}"@{lang}' for _s, label in todo)
-    type_pattern = (f"?item <http://www.wikidata.org/prop/direct/P31>/"
-                    f"<http://www.wikidata.org/prop/direct/P279>* <{type_iri}> ." if type_iri else "")
+    values = " ".join(f'"{escape_string(label)}"@{lang}' for _s, label in todo)
+    type_pattern = f"?item <{WDT.P31}>/<{WDT.P279}>* <{type_iri}> ." if type_iri else ""
     sparql = f"""SELECT DISTINCT ?item ?label WHERE {{
   VALUES ?label {{ {values} }}
-  ?item <http://www.w3.org/2000/01/rdf-schema#label> ?label .
+  ?item <{_RDFS_LABEL}> ?label .
   {type_pattern}
 }} ORDER BY ?item"""
     rows = remote_select(endpoint, sparql, timeout=timeout)
@@ -381,11 +360,11 @@ def linkset_turtle(accepted: Sequence[Proposal], name: str, review_name: str) ->
         f"# Links accepted by a curator from the review file {review_name} (crkg link).",
         "# Each link carries the evidence it was proposed with.",
         "",
-        "@prefix dcterms: <http://purl.org/dc/terms/> .",
-        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
-        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
-        "@prefix void: <http://rdfs.org/ns/void#> .",
-        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        f"@prefix dcterms: <{DCTERMS}> .",
+        f"@prefix owl: <{OWL}> .",
+        f"@prefix skos: <{SKOS}> .",
+        f"@prefix void: <{VOID}> .",
+        f"@prefix xsd: <{XSD}> .",
         "",
         "## Links",
         "",
@@ -403,7 +382,7 @@ def linkset_turtle(accepted: Sequence[Proposal], name: str, review_name: str) ->
             f"    owl:annotatedProperty <{p.predicate}> ;",
             f"    owl:annotatedTarget <{p.object}> ;",
             f"    dcterms:source <{p.endpoint}> ;",
-            f"    dcterms:date {_lit(p.date, datatype='http://www.w3.org/2001/XMLSchema#date')} ;",
+            f"    dcterms:date {_lit(p.date, datatype=str(XSD.date))} ;",
             f"    skos:note {_lit(evidence, lang='en')} .",
             "",
         ]

@@ -10,30 +10,35 @@ data and artefacts of the same build. RocksDB ignores a sub-folder of its direct
 The build hands every produced graph to :class:`SideArtefacts` (``add_graph``) and calls
 ``write`` once, just before the swap: ``crkg.pipeline.build._write_side_artefacts`` is
 the one place where producers are registered. Readers: :func:`read_side_file`,
-:func:`void_counts`, :func:`build_info`.
+:func:`void_counts`, :func:`build_info`, and ``crkg.paths.store_release_dir`` for the
+ontology release files (``Store.release_file``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
+from crkg.namespaces import CRKG, RDF
+from crkg.paths import STORE_SIDE_DIR_NAME, store_side_dir
+
 #: The folder, inside a store generation, that holds the side artefacts.
-SIDE_DIR_NAME = "crkg-side"
+SIDE_DIR_NAME = STORE_SIDE_DIR_NAME
+#: The ontology release files (the bytes of ``dist/ontology/``), which ``/ontology`` serves.
+RELEASE_SUBDIR = "release"
 #: Graph sizes, vocabularies used, example resources, per-study counts (VoID).
 VOID_COUNTS_FILE = "void-counts.json"
 #: How the store was built: options, whether HermiT ran (also in the build manifest).
 BUILD_INFO_FILE = "build.json"
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_STUDY_CLASS = "https://w3id.org/crkg/ontology#Study"
+_RDF_TYPE = str(RDF.type)
+_STUDY_CLASS = str(CRKG.Study)
 
 
 def side_dir(store_path) -> Path:
     """The side folder of the generation *store_path* points to now (link resolved)."""
-    return Path(os.path.realpath(store_path)) / SIDE_DIR_NAME
+    return store_side_dir(store_path)
 
 
 def read_side_file(store_path, name: str) -> dict | None:

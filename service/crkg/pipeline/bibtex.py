@@ -125,7 +125,10 @@ def citation(entry: BibEntry) -> str:
         parts.append(f["year"])
     if "doi" in f:
         parts.append(f"doi:{f['doi']}")
-    return ". ".join(parts)
+    # A part that already ends with a full stop (an author's initial "Daniel P.", a title
+    # ending in an abbreviation) takes no second one: "Aldrich, Daniel P. Building ...".
+    return "".join(p + ("" if i == len(parts) - 1 else " " if p.endswith(".") else ". ")
+                   for i, p in enumerate(parts))
 
 
 def bibtex_to_graph(entries: list[BibEntry], graph: Graph, study_iri: URIRef,

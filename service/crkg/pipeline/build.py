@@ -64,7 +64,9 @@ from crkg.version import __version__
 __all__ = ["build", "ensure_built", "graph_file_stem", "is_up_to_date", "manifest_path", "read_manifest"]
 
 #: Bump when the build's output for the same sources changes, so stale stores rebuild.
-PIPELINE_REVISION = "2"
+#: 2: study language, selectors, structured locators, mapping.csv; 3: the streamed build
+#: (per-graph canonical blank-node labels, compiled OWL 2 RL rules)
+PIPELINE_REVISION = "3"
 
 Progress = Callable[[str], None]
 
@@ -508,12 +510,13 @@ class _ConvertedCache:
         except (OSError, ValueError):
             return None
 
-    def put(self, key: str, study_key: str, lines: list[bytes], shared: list[bytes], mentioned: set[str]) -> None:
+    def put(self, key: str, study_key: str, lines: list[bytes], shared: list[bytes], mentioned: set[str],
+            warnings: list[str]) -> None:
         self.used.add(key)
         _write_atomically(self.dir / f"{key}.nt", b"".join(lines))
         _write_atomically(self.dir / f"{key}.shared.nt", b"".join(shared))
         meta = {"key": study_key, "digest": _digest_lines(lines), "triples": len(lines),
-                "mentioned": sorted(mentioned)}
+                "mentioned": sorted(mentioned), "warnings": list(warnings)}
         _write_atomically(self.dir / f"{key}.json", json.dumps(meta).encode())
 
     def prune(self) -> None:
@@ -559,6 +562,7 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
     converter = _converter_digest()
     ontology_nt = b"".join(staging.read(str(ONTOLOGY_GRAPH)))
     failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
+    broken: list[str] = []  # studies that do not convert: all reported at once (issue 9)
     seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
     reused = 0
     for folder in folders:
@@ -570,14 +574,21 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
             key, digest = hit["key"], hit["digest"]
             reused += 1
         else:
-            study = load_study(folder)
+            try:
+                study = load_study(folder)
+            except CrkgError as exc:
+                broken.append(str(exc))
+                continue
             key = study.key
             lines = canonical_lines(study.graph, str(study.graph_iri))
             digest = _digest_lines(lines)
             shared_lines, study_mentioned = split_shared(lines, key)
             study_mentioned |= {t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)}
-            converted_cache.put(source_key, key, lines, shared_lines, study_mentioned)
+            converted_cache.put(source_key, key, lines, shared_lines, study_mentioned,
+                                getattr(study, "warnings", []))
             hit = converted_cache.get(source_key)
+        for warning in hit.get("warnings", []):  # checks skipped and why: said, never silent
+            progress(f"  {key}: warning: {warning}")
         if key in folder_of:
             raise CrkgError(f"two study folders use the same key: {key} ({folder_of[key]} and {folder})")
         folder_of[key] = folder
@@ -608,6 +619,8 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
         mentioned[key] = set(hit["mentioned"])
         iris[key] = iri
         seconds["stage studies"] += time.perf_counter() - validated
+    if broken:
+        raise CrkgError("\n\n".join(broken + failures))
     converted_cache.prune()
     if reused:
         progress(f"  {reused} of {len(folders)} studies unchanged since they were last converted")
@@ -689,7 +702,7 @@ _FRESH_STORE_SHARE = 0.3
 
 
 def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, str],
-                side, build_info: dict, cache: Path) -> tuple[int, int, int]:
+                side, build_info: dict, cache: Path, ontology) -> tuple[int, int, int]:
     """Write the new store generation and swap it in. From an existing store: a copy of
     it (a RocksDB checkpoint) where unchanged graphs stay, a changed graph whose previous
     lines the cache holds gets only its difference (``graph/inferred`` when one study
@@ -730,7 +743,7 @@ def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, 
             generation.remove_graph(iri)
             generation.load(iri, path=staged.path)
             loaded += 1
-        _write_side_artefacts(generation.side_dir, staging, side, build_info)
+        _write_side_artefacts(generation.side_dir, staging, side, build_info, ontology)
         # a fresh store is compacted once; a changed copy is left to RocksDB's own compaction
         generation.commit(optimize=not incremental)
     finally:
@@ -766,15 +779,21 @@ def _apply_difference(generation, iri: str, old_path: Path, new_path: Path) -> b
     return True
 
 
-def _write_side_artefacts(folder: Path, staging: _Staging, side, build_info: dict) -> None:
+def _write_side_artefacts(folder: Path, staging: _Staging, side, build_info: dict, ontology) -> None:
     """THE place where side artefacts are produced (issue 14 item 5): everything written
     here goes into the new store generation's side folder and is swapped in with it.
 
-    *side* (``crkg.pipeline.artefacts.SideArtefacts``) has seen every staged graph; add
-    new artefacts (a search index, precomputed matrices) here, reading the staged
-    N-Triples (``staging.graphs[iri].path``) one graph at a time.
+    Written now: the VoID counts and ``build.json`` (*side*, a
+    ``crkg.pipeline.artefacts.SideArtefacts`` that has seen every staged graph) and the
+    ontology release files, which ``/ontology`` serves (the same bytes as
+    ``dist/ontology/``). Add new artefacts (a search index, precomputed matrices) here,
+    reading the staged N-Triples (``staging.graphs[iri].path``) one graph at a time.
     """
+    from crkg.pipeline.artefacts import RELEASE_SUBDIR
+    from crkg.pipeline.ontology import write_release
+
     side.write(folder, build_info)
+    write_release(folder / RELEASE_SUBDIR, ontology)
 
 
 def _remove_abandoned(store_dir: Path) -> None:
@@ -918,7 +937,8 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
             raise _write_error(exc, "the release files", dist_dir) from exc
     try:
         loaded, changed, kept = steps.run("load store", _load_store, store_dir, staging,
-                                          previous.get("graph_digests") or {}, side, info, cache_dir(store_dir))
+                                          previous.get("graph_digests") or {}, side, info, cache_dir(store_dir),
+                                          ontology)
     except OSError as exc:
         raise _write_error(exc, "the store", store_dir) from exc
     if kept or changed:

@@ -21,18 +21,16 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import OWL, RDF
 
 from crkg.errors import CrkgError
-from crkg.namespaces import CRKG, ONTOLOGY_IRI, bind_prefixes
-from crkg.paths import ONTOLOGY_FILE
+from crkg.namespaces import CRKG, ONTOLOGY_IRI, OWL, RDF, bind_prefixes
+from crkg.paths import ONTOLOGY_FILE, RELEASE_CATALOG, RELEASE_DIR_NAME, RELEASE_RDFXML, RELEASE_TURTLE
 from crkg.version import __version__
 
-#: File names of the release, inside ``dist/ontology/``.
-RELEASE_DIR_NAME = "ontology"
-TURTLE_NAME = "crkg.ttl"
-RDFXML_NAME = "crkg.owl"
-CATALOG_NAME = "catalog-v001.xml"
+#: File names of the release, inside ``dist/ontology/`` (stated in ``crkg.paths``).
+TURTLE_NAME = RELEASE_TURTLE
+RDFXML_NAME = RELEASE_RDFXML
+CATALOG_NAME = RELEASE_CATALOG
 
 
 def version_iri(version: str = __version__) -> URIRef:

@@ -14,22 +14,14 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from crkg.errors import CrkgError
+from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS
 from crkg.namespaces import bind_prefixes
 from crkg.pipeline.shacl_report import SourceLocation
 
-#: File extension -> rdflib parser name (``crkg validate`` reads RDF only).
-RDF_FILE_FORMATS = {
-    ".ttl": "turtle",
-    ".nt": "nt",
-    ".nq": "nquads",
-    ".trig": "trig",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-}
-_QUAD_FORMATS = {"nquads", "trig"}
+#: File extension -> rdflib parser name (``crkg validate`` reads RDF only), from the one
+#: format registry ``crkg.formats``.
+RDF_FILE_FORMATS = {f".{ext}": f.rdflib for f in GRAPH_FORMATS for ext in f.extensions}
+_QUAD_FORMATS = {f.rdflib for f in DATASET_FORMATS}
 
 
 def load_rdf_files(paths) -> tuple[Graph, dict[Node, SourceLocation]]:

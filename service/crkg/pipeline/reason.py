@@ -29,17 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
-
 from crkg.errors import CrkgError, NonConformant
-from crkg.namespaces import ID, bind_prefixes
+from crkg.namespaces import ID, OWL, RDF, RDFS, XSD, bind_prefixes
 
 #: Namespaces of the RDF, RDFS, OWL and XSD built-in vocabularies.
 _BUILTIN_PREFIXES = (
     str(RDF),
     str(RDFS),
     str(OWL),
-    "http://www.w3.org/2001/XMLSchema#",
+    str(XSD),
 )
 
 #: Types every resource has under RDFS/OWL semantics: true, but no information.

@@ -25,6 +25,7 @@ Semantics kept from ``crkg.pipeline.shacl_validation``: the data is read with th
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -41,7 +42,7 @@ PREFIX xsd: <{XSD}>
 _INERT = frozenset({SH.path, SH.message, RDF.type, SH.name, SH.description, SH.severity,
                     SH.qualifiedMinCount, RDFS.comment, SH.order, SH.group, RDFS.label})
 #: Node shape predicates handled (targets, property shapes, or/not/sparql) or inert.
-_NODE_KNOWN = frozenset({RDF.type, SH.targetClass, SH.targetSubjectsOf, SH.property, SH["or"],
+_NODE_KNOWN = frozenset({RDF.type, SH.targetClass, SH.targetSubjectsOf, SH.property, SH["or"], SH["class"],
                          SH["not"], SH.sparql, SH.message, SH.severity, RDFS.comment, RDFS.label,
                          SH.name, SH.description})
 
@@ -174,6 +175,9 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
             else:
                 out.checks.append(Check(str(node), str(node), "OrConstraintComponent",
                                         f"FILTER NOT EXISTS {{ {' UNION '.join(branches)} }} BIND(?this AS ?value)"))
+        for cls in shapes.objects(node, SH["class"]):
+            out.checks.append(Check(str(node), str(node), "ClassConstraintComponent",
+                                    f"FILTER NOT EXISTS {{ ?this rdf:type/rdfs:subClassOf* <{cls}> }} BIND(?this AS ?value)"))
         for negated in shapes.objects(node, SH["not"]):
             cls = shapes.value(negated, SH["class"])
             if cls is None or set(shapes.predicates(negated, None)) - {SH["class"], RDF.type}:
@@ -186,7 +190,16 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
             if select is None or (constraint, SH.deactivated, None) in shapes:
                 out.unsupported.append(f"{node}: an sh:sparql constraint without sh:select")
                 continue
+            # SHACL §5.3.1: $this is pre-bound to each focus node; a subquery would see it
+            # unbound (so FILTER NOT EXISTS over $this would test any resource), hence the
+            # focus pattern goes first inside the constraint's own WHERE
             text = str(select).replace("$this", "?this")
+            focus = f"GRAPH <{_FOCUS_GRAPH}> {{ ?this <{_FOCUS_OF}> <{node}> }}"
+            text, found = re.subn(r"\bWHERE\s*\{", lambda m: m.group(0) + " " + focus + " ", text,
+                                  count=1, flags=re.IGNORECASE)
+            if not found:
+                out.unsupported.append(f"{node}: an sh:sparql constraint without WHERE")
+                continue
             out.checks.append(Check(str(node), str(node), "SPARQLConstraintComponent", f"{{ {text} }}"))
     out.unsupported = sorted(set(out.unsupported))
     return out
@@ -263,21 +276,42 @@ def _compile_property(shapes: Graph, node: str, prop, out: CompiledShapes) -> No
         elif predicate == SH.disjoint:
             add("Disjoint", f"?this {p} ?value . ?this <{obj}> ?value .")
         elif predicate == SH.qualifiedValueShape:
-            languages = shapes.value(obj, SH.languageIn)
-            n = shapes.value(prop, SH.qualifiedMinCount)
-            extra = set(shapes.predicates(obj, None)) - {SH.languageIn, RDF.type}
-            if languages is None or n is None or extra or (prop, SH.qualifiedMaxCount, None) in shapes:
-                out.unsupported.append(f"{source} sh:qualifiedValueShape other than a language list")
+            condition = _qualified_condition(shapes, obj)
+            if condition is None:
+                out.unsupported.append(f"{source} sh:qualifiedValueShape other than a language list or a class")
                 continue
-            tags = " || ".join(f"langMatches(lang(?v), {Literal(str(t)).n3()})" for t in Collection(shapes, languages))
-            add("QualifiedMinCount", f"FILTER NOT EXISTS {{ ?this {p} ?v . FILTER (isLiteral(?v) && ({tags})) }}"
-                if int(n) == 1 else
-                f"FILTER NOT EXISTS {{ {{ SELECT ?this WHERE {{ ?this {p} ?v FILTER (isLiteral(?v) && ({tags})) }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) >= {int(n)}) }} }}")
+            low, high = shapes.value(prop, SH.qualifiedMinCount), shapes.value(prop, SH.qualifiedMaxCount)
+            if low is not None:
+                n = int(low)
+                add("QualifiedMinCount", f"FILTER NOT EXISTS {{ ?this {p} ?v . {condition} }}" if n == 1 else
+                    f"FILTER NOT EXISTS {{ {{ SELECT ?this WHERE {{ ?this {p} ?v . {condition} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) >= {n}) }} }}")
+            if high is not None:
+                add("QualifiedMaxCount", f"{{ SELECT ?this WHERE {{ ?this {p} ?v . {condition} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(high)}) }}")
+        elif predicate == SH.qualifiedMaxCount:
+            continue
+        elif predicate in (SH.maxLength, SH.minLength):
+            op = ">" if predicate == SH.maxLength else "<"
+            name = "MaxLength" if predicate == SH.maxLength else "MinLength"
+            # SHACL §4.4.1-2: a blank node always violates; an IRI or literal by its string length
+            add(name, f"?this {p} ?value . FILTER (isBlank(?value) || STRLEN(STR(?value)) {op} {int(obj)})")
         elif predicate in _INERT:
             continue
         else:
             out.unsupported.append(f"{source} {predicate}")
+
+
+def _qualified_condition(shapes: Graph, shape) -> str | None:
+    """A qualified value shape as a condition on ``?v``: ``sh:languageIn`` or one ``sh:class``."""
+    predicates = set(shapes.predicates(shape, None)) - {RDF.type}
+    if predicates == {SH.languageIn}:
+        tags = " || ".join(f"langMatches(lang(?v), {Literal(str(t)).n3()})"
+                           for t in Collection(shapes, shapes.value(shape, SH.languageIn)))
+        return f"FILTER (isLiteral(?v) && ({tags}))"
+    if predicates == {SH["class"]}:
+        return f"?v rdf:type/rdfs:subClassOf* <{shapes.value(shape, SH['class'])}> ."
+    return None
 
 
 #: XSD datatypes with a constructor function (SPARQL 1.1 §17.5; Oxigraph adds the

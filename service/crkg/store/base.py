@@ -11,23 +11,14 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from crkg.errors import CrkgError
+from crkg.config import Config
+from crkg.store import guard
+from crkg.store.errors import BackendUnavailable, QueryError, QueryTimeout, ServiceNotAllowed
 
+__all__ = ["BackendUnavailable", "QueryError", "QueryTimeout", "ServiceNotAllowed",
+           "QueryResponse", "Store", "UPDATE_REFUSED"]
 
-class QueryError(CrkgError):
-    """The query is malformed or not allowed (HTTP 400). ``str()`` is the parser's message."""
-
-
-class ServiceNotAllowed(QueryError):
-    """The query names a ``SERVICE`` endpoint that is not on the allow-list (HTTP 400)."""
-
-
-class QueryTimeout(CrkgError):
-    """The query ran past its time limit and was stopped (HTTP 503)."""
-
-
-class BackendUnavailable(CrkgError):
-    """The engine could not be reached or died while answering (HTTP 502/503)."""
+UPDATE_REFUSED = "updates are refused on this endpoint: it answers SPARQL queries only"
 
 
 @dataclass
@@ -48,7 +39,38 @@ class Store(ABC):
 
     The default graph of a query with no explicit dataset is the union of all named
     graphs (asserted and inferred).
+
+    Every query passes the guard (``crkg.store.guard.check``: the ``SERVICE`` allow-list,
+    the nesting cap) with the store's own settings, exactly once: a caller that needs
+    the query form first (content negotiation) calls :meth:`inspect` and hands its result
+    to :meth:`query` as *info*; without *info*, ``query`` runs the guard itself.
     """
+
+    #: endpoints a ``SERVICE`` clause may call; empty refuses every ``SERVICE``
+    service_allowlist: tuple = ()
+    #: deepest bracket nesting a query may have
+    max_nesting: int = Config.MAX_NESTING
+
+    def inspect(self, sparql: str) -> guard.QueryInfo:
+        """The guard's verdict on *sparql* under this store's settings (raises
+        ``ServiceNotAllowed`` / ``QueryError`` before anything runs)."""
+        info = guard.check(sparql, self.service_allowlist, self.max_nesting)
+        info.checked = self._guard_settings(sparql)
+        return info
+
+    def _checked(self, sparql: str, info: guard.QueryInfo | None) -> guard.QueryInfo:
+        """*info* if this store's guard produced it for this text and these settings, else
+        a fresh check; updates refused."""
+        if info is None or info.checked != self._guard_settings(sparql):
+            info = self.inspect(sparql)
+        if info.form == "update":
+            raise QueryError(UPDATE_REFUSED)
+        return info
+
+    def _guard_settings(self, sparql: str) -> tuple:
+        # the text itself: a verdict on one query never lets another through (the same
+        # string object compares in constant time)
+        return (sparql, frozenset(self.service_allowlist), self.max_nesting)
 
     @abstractmethod
     def query(
@@ -58,13 +80,15 @@ class Store(ABC):
         media_type: str,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
-        timeout: float = 30.0,
+        timeout: float = Config.QUERY_TIMEOUT,
         max_rows: int | None = None,
+        info: guard.QueryInfo | None = None,
     ) -> QueryResponse:
         """Run a SPARQL query and return its results serialised as *media_type*.
 
-        Raises ``QueryError`` for a malformed query or a ``SERVICE`` not allowed,
-        ``QueryTimeout`` when the time limit stopped it.
+        *info*: this store's :meth:`inspect` of the same text, so the guard runs once.
+        Raises ``QueryError`` for a malformed query, an update or a ``SERVICE`` not
+        allowed, ``QueryTimeout`` when the time limit stopped it.
         """
 
     @abstractmethod
@@ -74,6 +98,12 @@ class Store(ABC):
     @abstractmethod
     def load(self, graphs: Iterable[tuple[str, bytes, str]]) -> None:
         """Replace each named graph: (graph IRI, serialised data, media type)."""
+
+    def release_file(self, name: str) -> bytes | None:
+        """A file of the ontology release ``crkg build`` wrote for this store
+        (``crkg.paths.RELEASE_*``), or None when there is none (a remote back end, a store
+        loaded by hand)."""
+        return None
 
     def close(self) -> None:  # pragma: no cover - default has nothing to release
         """Release processes, files or connections."""

@@ -56,7 +56,12 @@ from typing import Iterable, Sequence
 
 import pyoxigraph
 
+from crkg import formats
+from crkg.config import Config
 from crkg.errors import CrkgError
+from crkg.namespaces import PREFIX_IRIS
+from crkg.paths import RELEASE_DIR_NAME, STORE_SIDE_DIR_NAME, store_release_dir
+from crkg.store import guard, query_worker
 from crkg.store.base import (
     BackendUnavailable,
     QueryError,
@@ -64,12 +69,10 @@ from crkg.store.base import (
     QueryTimeout,
     Store,
 )
-from crkg.store import query_worker
 
 _WORKER_SCRIPT = query_worker.__file__
 #: where pyoxigraph is installed: the one folder a worker (started without ``site``) needs
 _PYOXIGRAPH_DIR = os.path.dirname(os.path.dirname(pyoxigraph.__file__))
-_RDF_TYPES = query_worker.RDF_TYPES
 
 
 # =============================================================== parent side
@@ -120,16 +123,19 @@ class EmbeddedStore(Store):
     *service_allowlist*: endpoints a ``SERVICE`` clause may call (see ``crkg.store.guard``);
     empty refuses every ``SERVICE``. *memory_mb*: a data-segment limit per worker
     (RLIMIT_DATA); a query that needs more fails with ``BackendUnavailable``.
+    *prefixes*: the bindings Turtle and RDF/XML answers declare (those they use).
+    :meth:`from_config` takes all of these from a ``crkg.config.Config``.
     """
 
     def __init__(
         self,
         path,
         *,
-        workers: int = 2,
+        workers: int = Config.QUERY_WORKERS,
         service_allowlist: Sequence[str] = (),
         memory_mb: int | None = None,
         prefixes: dict[str, str] | None = None,
+        max_nesting: int = Config.MAX_NESTING,
     ):
         # not resolved: *path* may be the symbolic link write_store swaps, and new
         # workers must open whatever it points to then
@@ -137,7 +143,8 @@ class EmbeddedStore(Store):
         if not Path(self.path).is_dir():
             raise CrkgError(f"no store at {path}: run `crkg build` first (or give --store DIR)")
         self.service_allowlist = tuple(service_allowlist)
-        self.prefixes = dict(prefixes or {})
+        self.max_nesting = max_nesting
+        self.prefixes = dict(PREFIX_IRIS if prefixes is None else prefixes)
         self._memory_mb = memory_mb
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
@@ -150,6 +157,17 @@ class EmbeddedStore(Store):
         self._generation_checked = time.monotonic()
         for _ in range(max(1, int(workers))):
             self._add_worker()
+
+    @classmethod
+    def from_config(cls, config: Config, *, path=None, workers: int | None = None) -> "EmbeddedStore":
+        """The store *config* describes (``STORE_DIR``, its workers, guard and memory limit)."""
+        return cls(
+            config.STORE_DIR if path is None else path,
+            workers=config.QUERY_WORKERS if workers is None else workers,
+            service_allowlist=config.SERVICE_ALLOWLIST,
+            memory_mb=config.WORKER_MEMORY_MB or None,
+            max_nesting=config.MAX_NESTING,
+        )
 
     # -- pool --------------------------------------------------------------------------
 
@@ -225,18 +243,17 @@ class EmbeddedStore(Store):
         media_type: str,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
-        timeout: float = 30.0,
+        timeout: float = Config.QUERY_TIMEOUT,
         max_rows: int | None = None,
+        info: guard.QueryInfo | None = None,
     ) -> QueryResponse:
-        from crkg.store import guard
-
-        info = guard.check(sparql, self.service_allowlist)
-        if info.form == "update":
-            raise QueryError("updates are refused on this endpoint: it answers queries only")
+        info = self._checked(sparql, info)
         request = {
             "op": "query",
             "query": sparql,
-            "media_type": media_type,
+            # the worker writes what fits the answer: results or a graph (crkg.formats)
+            "result_format": formats.for_answer(media_type, formats.RESULTS).media_type,
+            "graph_format": formats.for_answer(media_type, formats.GRAPH).media_type,
             "default_graphs": list(default_graph_uris),
             "named_graphs": list(named_graph_uris),
             "union": not info.has_dataset,
@@ -255,7 +272,7 @@ class EmbeddedStore(Store):
 
     def named_graphs(self) -> list[str]:
         if self._graphs is None:
-            reply = self._call({"op": "graphs"}, 30.0)
+            reply = self._call({"op": "graphs"}, Config.QUERY_TIMEOUT)
             if reply[0] != "ok":
                 raise BackendUnavailable(reply[1])
             self._graphs = list(reply[1])
@@ -270,13 +287,22 @@ class EmbeddedStore(Store):
         """
         replaced = list(graphs)
         # read what is kept through a worker: this process never opens RocksDB for reading
-        reply = self._call({"op": "export", "except": [iri for iri, _, _ in replaced]}, 300.0)
+        reply = self._call({"op": "export", "except": [iri for iri, _, _ in replaced]},
+                           Config.EXPORT_TIMEOUT)
         if reply[0] != "ok":
             raise BackendUnavailable(reply[1])
         kept = [(iri, data, "application/n-triples") for iri, data in reply[1]]
         write_store(self.path, kept + replaced)
         self._graphs = None
         self._generation_checked = float("-inf")  # workers move to the new store at once
+
+    def release_file(self, name: str) -> bytes | None:
+        """``<store>.release/ontology/<name>``, written by ``crkg build`` beside the store."""
+        path = store_release_dir(self.path) / RELEASE_DIR_NAME / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
 
     def close(self) -> None:
         self._closed = True
@@ -340,15 +366,13 @@ class NewGeneration:
     def __init__(self, path, *, base: bool = False):
         import pyoxigraph as ox
 
-        from crkg.pipeline.artefacts import SIDE_DIR_NAME
-
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_abandoned(self.path)
         stamp = f"{time.time_ns():x}.{os.getpid()}"
         self.final = self.path.parent / f".{self.path.name}.{stamp}"
         self.target = self.final.with_name(self.final.name + _PARTIAL)
-        self.side_dir = self.target / SIDE_DIR_NAME
+        self.side_dir = self.target / STORE_SIDE_DIR_NAME
         self._done = False
         try:
             if base and self.path.exists():
@@ -377,12 +401,12 @@ class NewGeneration:
         """Bulk-load triples (bytes *data* or the file *path*) into the named graph *iri*."""
         import pyoxigraph as ox
 
-        name = _RDF_TYPES.get(media_type.split(";")[0].strip().lower())
-        if name is None:
+        known = formats.by_media_type(media_type)
+        if known is None or known.kind == formats.RESULTS:
             raise CrkgError(f"graph {iri}: cannot load media type {media_type!r}")
-        fmt = getattr(ox.RdfFormat, name)
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        if known.kind == formats.DATASET:
             raise CrkgError(f"graph {iri}: give triples (a graph), not a dataset ({media_type})")
+        fmt = known.oxigraph
         source = {"input": data} if path is None else {"path": str(path)}
         try:
             self.store.bulk_load(**source, format=fmt, to_graph=ox.NamedNode(iri))

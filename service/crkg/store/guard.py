@@ -54,11 +54,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from crkg.store.base import QueryError, ServiceNotAllowed
+from crkg.config import Config
+from crkg.store.errors import QueryError, ServiceNotAllowed
 
 #: Brackets ``{ ( [`` open at once; deeper queries are refused (400) before they reach
-#: the engine. Real queries rarely pass 20.
-MAX_NESTING = 200
+#: the engine. Real queries rarely pass 20. The default of ``Config.MAX_NESTING``.
+MAX_NESTING = Config.MAX_NESTING
 
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -100,6 +101,9 @@ class QueryInfo:
     services: list = field(default_factory=list)
     #: deepest bracket nesting
     depth: int = 0
+    #: the text and settings (allow-list, nesting cap) a store checked this query under,
+    #: so the store does not check it again (``crkg.store.base.Store.inspect``)
+    checked: tuple | None = None
 
 
 def unescape(text: str) -> str:
@@ -154,9 +158,18 @@ def _scan_tokens(text: str, info: QueryInfo, prefixes: dict[str, set[str]]) -> N
 
 
 def _depth(text: str) -> int:
-    """Deepest bracket nesting, counted on the raw characters (strings included: fail-closed)."""
-    if text.count("{") + text.count("(") + text.count("[") <= MAX_NESTING:
-        return min(MAX_NESTING, text.count("{") + text.count("(") + text.count("["))
+    """Deepest bracket nesting, counted on the raw characters (strings included: fail-closed).
+
+    A text with no more brackets than ``MAX_NESTING`` cannot nest deeper than their
+    count, which is returned without the character loop (an upper bound: ``check``
+    counts exactly when a lower cap is set)."""
+    count = text.count("{") + text.count("(") + text.count("[")
+    if count <= MAX_NESTING:
+        return count
+    return _exact_depth(text)
+
+
+def _exact_depth(text: str) -> int:
     depth = deepest = 0
     for char in text:
         if char in "{([":
@@ -303,6 +316,9 @@ def check(query: str, allowlist: Iterable[str] = (), max_nesting: int = MAX_NEST
     IRI; brackets nested deeper than *max_nesting*.
     """
     info = analyse(query)
+    if max_nesting < info.depth <= MAX_NESTING:
+        # the count was an upper bound (``_depth``); a cap below the default needs the depth
+        info.depth = max(_exact_depth(query), _exact_depth(unescape(query)))
     if info.depth > max_nesting:
         raise QueryError(
             f"query nested too deeply: {info.depth} levels of brackets (the limit is {max_nesting})"

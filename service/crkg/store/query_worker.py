@@ -5,7 +5,10 @@ Started as ``python -S -E query_worker.py FD STORE PARENT_PID MEMORY_MB PYOXIGRA
 imports nothing but the standard library and pyoxigraph (whose folder is the last
 argument), so a worker is ready in ~0.08 s instead of ~0.25 s (measured here) - it is
 on the path of the first query after ``crkg serve`` starts and of every worker replaced
-after a time-out. ``crkg.store.embedded`` imports the format tables from here.
+after a time-out. It holds no format table: the parent resolves the media type asked
+for against ``crkg.formats`` and sends the canonical media type for each kind of
+answer (``result_format`` for SELECT/ASK, ``graph_format`` for CONSTRUCT/DESCRIBE), which
+pyoxigraph maps to its own format objects (``from_media_type``).
 
 Protocol on the socket FD (``multiprocessing.connection`` framing, pickled tuples): a
 request dict in, a reply tuple out: ``("ok", body, media_type, form, truncated)``,
@@ -31,25 +34,6 @@ import time  # noqa: E402
 #: patterns segfault on the default 8 MB stack; 500 000 nested operators pass with 1 GiB).
 #: Only the pages actually touched are committed.
 WORKER_STACK_BYTES = 1024 * 1024 * 1024
-
-RESULT_TYPES = {
-    "application/sparql-results+json": "JSON",
-    "application/sparql-results+xml": "XML",
-    "text/csv": "CSV",
-    "text/tab-separated-values": "TSV",
-}
-RDF_TYPES = {
-    "text/turtle": "TURTLE",
-    "application/n-triples": "N_TRIPLES",
-    "application/ld+json": "JSON_LD",
-    "application/rdf+xml": "RDF_XML",
-    "application/n-quads": "N_QUADS",
-    "application/trig": "TRIG",
-}
-_DEFAULT_RESULT = "application/sparql-results+json"
-_DEFAULT_RDF = "text/turtle"
-
-
 
 
 class _RowCapReached(Exception):
@@ -99,18 +83,13 @@ def _run_query(store, request: dict) -> tuple:
         result = store.query(request["query"], **kwargs)
     except SyntaxError as exc:
         return ("syntax", str(exc))
-    media_type = request["media_type"]
     max_rows = request["max_rows"]
-    if isinstance(result, ox.QueryBoolean):
-        if media_type not in RESULT_TYPES:
-            media_type = _DEFAULT_RESULT
-        fmt = getattr(ox.QueryResultsFormat, RESULT_TYPES[media_type])
-        return ("ok", result.serialize(format=fmt), media_type, "ask", False)
-    if isinstance(result, ox.QuerySolutions):
+    if isinstance(result, (ox.QueryBoolean, ox.QuerySolutions)):
+        media_type = request["result_format"]
+        fmt = ox.QueryResultsFormat.from_media_type(media_type)
+        if isinstance(result, ox.QueryBoolean):
+            return ("ok", result.serialize(format=fmt), media_type, "ask", False)
         form = "select"
-        if media_type not in RESULT_TYPES:
-            media_type = _DEFAULT_RESULT
-        fmt = getattr(ox.QueryResultsFormat, RESULT_TYPES[media_type])
         if max_rows is None:
             return ("ok", result.serialize(format=fmt), media_type, form, False)
         tsv, truncated = _capped(result, ox.QueryResultsFormat.TSV, max_rows + 1)  # + the header line
@@ -121,19 +100,17 @@ def _run_query(store, request: dict) -> tuple:
         return ("ok", body, media_type, form, truncated)
     # CONSTRUCT or DESCRIBE (pyoxigraph does not say which; the caller knows from the text)
     form = request.get("form") if request.get("form") in ("construct", "describe") else "construct"
-    if media_type not in RDF_TYPES:
-        media_type = _DEFAULT_RDF
-    fmt = getattr(ox.RdfFormat, RDF_TYPES[media_type])
+    graph_type = request["graph_format"]
+    rdf_fmt = ox.RdfFormat.from_media_type(graph_type)
     # always through N-Triples, capped or not: so Turtle and RDF/XML get the prefixes
     nt, truncated = _capped(result, ox.RdfFormat.N_TRIPLES, float("inf") if max_rows is None else max_rows)
-    if fmt == ox.RdfFormat.N_TRIPLES:
-        body = nt
-    else:
-        # only the prefixes the graph uses, in a stable order (a substring test each)
-        used = {p: ns for p, ns in sorted((request.get("prefixes") or {}).items())
-                if f"<{ns}".encode() in nt}
-        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=fmt, prefixes=used or None)
-    return ("ok", body, media_type, form, truncated)
+    if rdf_fmt == ox.RdfFormat.N_TRIPLES:
+        return ("ok", nt, graph_type, form, truncated)
+    # only the prefixes the graph uses, in a stable order (a substring test each)
+    used = {p: ns for p, ns in sorted((request.get("prefixes") or {}).items())
+            if f"<{ns}".encode() in nt}
+    graph = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=rdf_fmt, prefixes=used or None)
+    return ("ok", graph, graph_type, form, truncated)
 
 
 def _capped(result, line_format, limit) -> tuple[bytes, bool]:

@@ -21,20 +21,17 @@ Answers must equal the embedded store's, so this store
 
 from __future__ import annotations
 
-import base64
+import json
 import re
-import socket
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
-from crkg.namespaces import GRAPH, PREFIXES
+from crkg import formats
+from crkg.config import Config
+from crkg.namespaces import GRAPH, XSD
 from crkg.store import guard
 from crkg.store.base import (
     BackendUnavailable,
@@ -43,15 +40,12 @@ from crkg.store.base import (
     QueryTimeout,
     Store,
 )
-from crkg.version import __version__
+from crkg.store.queries import graphs_under
+from crkg.store.sparql_http import SPARQL_XML, USER_AGENT, HttpClient
 
-#: Wikidata's User-Agent policy asks every client to name itself and a way to reach its
-#: maintainers (https://meta.wikimedia.org/wiki/User-Agent_policy); other endpoints
-#: get the same courtesy.
-USER_AGENT = f"crkg/{__version__} (+https://w3id.org/crkg/; Community Resilience Knowledge Graph)"
-
-_XML = "application/sparql-results+xml"
 _NTRIPLES = "application/n-triples"
+_XSD_STRING = str(XSD.string)
+
 
 def _only_queries(info):
     if info.form == "update":
@@ -59,15 +53,6 @@ def _only_queries(info):
     if info.form is None:
         raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
     return info
-
-
-def inspect(sparql: str, allowlist: Sequence[str] = ()):
-    """The embedded store's guard (``crkg.store.guard.check``), plus: queries only.
-
-    Raises ``ServiceNotAllowed`` / ``QueryError`` before anything is sent; returns the
-    guard's ``QueryInfo`` (query form, whether the query names its own dataset).
-    """
-    return _only_queries(guard.check(sparql, allowlist))
 
 
 def query_form(sparql: str) -> str:
@@ -80,137 +65,6 @@ def names_dataset(sparql: str) -> bool:
     return guard.analyse(sparql).has_dataset
 
 
-def _retry_after(headers) -> str:
-    value = headers.get("Retry-After") if headers is not None else None
-    return f"; it asks to retry after {value} s" if value else ""
-
-
-@dataclass
-class HttpResult:
-    status: int
-    media_type: str
-    body: bytes
-    headers: object
-
-
-class HttpClient:
-    """Plain HTTP with optional Basic or Digest authentication, one User-Agent."""
-
-    def __init__(self, user: str | None = None, password: str | None = None,
-                 user_agent: str = USER_AGENT):
-        handlers = []
-        if user is not None:
-            # Whichever scheme the server challenges with (Virtuoso: Digest; Fuseki,
-            # GraphDB: Basic) is answered.
-            passwords_any = _AnyUriPasswords(user, password or "")
-            handlers += [urllib.request.HTTPDigestAuthHandler(passwords_any),
-                         urllib.request.HTTPBasicAuthHandler(passwords_any)]
-            self._passwords = passwords_any
-        self._opener = urllib.request.build_opener(*handlers)
-        self.user_agent = user_agent
-        self.user, self.password = user, password
-
-    def _preauthorize(self, req: urllib.request.Request, timeout: float) -> None:
-        """Answer the server's challenge before sending a large body.
-
-        urllib sends the whole body, gets 401 and sends it again; Virtuoso resets the
-        connection while a multi-megabyte body is still being sent to it (measured:
-        a 9 MB Graph Store PUT failed with "connection reset by peer"). A HEAD request
-        fetches the challenge first, so the body travels once, already authorised.
-        """
-        probe = urllib.request.Request(req.full_url, method="HEAD")
-        probe.add_header("User-Agent", self.user_agent)
-        try:
-            with urllib.request.build_opener().open(probe, timeout=timeout):
-                return  # no authentication asked for
-        except urllib.error.HTTPError as exc:
-            challenge = exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
-            exc.close()
-        except (urllib.error.URLError, OSError):
-            return  # the real request will report it
-        scheme, _, rest = challenge.partition(" ")
-        if scheme.lower() == "digest":
-            chal = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
-            handler = urllib.request.HTTPDigestAuthHandler(self._passwords)
-            auth = handler.get_authorization(req, chal)
-            if auth:
-                req.add_unredirected_header("Authorization", f"Digest {auth}")
-        elif scheme.lower() == "basic":
-            token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode()
-            req.add_unredirected_header("Authorization", f"Basic {token}")
-
-    def request(self, method: str, url: str, *, data: bytes | None = None,
-                headers: dict | None = None, timeout: float = 30.0, what: str = "endpoint") -> HttpResult:
-        """Send one request; ``BackendUnavailable`` / ``QueryTimeout`` say what failed."""
-        req = urllib.request.Request(url, data=data, method=method)
-        req.add_header("User-Agent", self.user_agent)
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        if self.user is not None and data is not None and len(data) > 65536:
-            self._preauthorize(req, timeout)
-        try:
-            with self._opener.open(req, timeout=timeout) as resp:
-                body = resp.read()
-                return HttpResult(resp.status, resp.headers.get_content_type(), body, resp.headers)
-        except urllib.error.HTTPError as exc:
-            body = exc.read() if exc.fp is not None else b""
-            return HttpResult(exc.code, exc.headers.get_content_type() if exc.headers else "",
-                              body, exc.headers)
-        except (socket.timeout, TimeoutError) as exc:
-            raise QueryTimeout(f"the {what} {url} did not answer within {timeout:g} s") from exc
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise QueryTimeout(f"the {what} {url} did not answer within {timeout:g} s") from exc
-            raise BackendUnavailable(f"cannot reach the {what} {url}: {reason}") from exc
-        except (ConnectionError, OSError) as exc:
-            raise BackendUnavailable(f"cannot reach the {what} {url}: {exc}") from exc
-
-
-class _AnyUriPasswords(urllib.request.HTTPPasswordMgr):
-    """One user and password for every realm and URI (the endpoint's own)."""
-
-    def __init__(self, user: str, password: str):
-        super().__init__()
-        self._credentials = (user, password)
-
-    def find_user_password(self, realm, authuri):
-        return self._credentials
-
-
-def error_message(result: HttpResult, limit: int = 600) -> str:
-    text = result.body.decode("utf-8", "replace").strip()
-    # Virtuoso appends the whole query (with its own rewritten dataset clauses).
-    text = text.split("\n\nSPARQL query:", 1)[0].strip()
-    return text[:limit] + ("..." if len(text) > limit else "")
-
-
-def raise_for_status(result: HttpResult, url: str, *, query: bool = True) -> None:
-    """Map an engine's HTTP failure to the store's errors (no return when not 2xx)."""
-    status = result.status
-    if 200 <= status < 300:
-        return
-    message = error_message(result)
-    if status == 400 and query:
-        raise QueryError(message or "the endpoint rejected the query (HTTP 400)")
-    if status in (408, 504):
-        raise QueryTimeout(f"the endpoint {url} stopped the query (HTTP {status}): {message}")
-    if status in (429, 503):
-        raise BackendUnavailable(
-            f"the endpoint {url} is rate-limiting or overloaded (HTTP {status})"
-            f"{_retry_after(result.headers)}: {message}")
-    if status in (401, 403):
-        raise BackendUnavailable(f"the endpoint {url} refused the credentials (HTTP {status}): {message}")
-    if status == 404:
-        raise BackendUnavailable(f"no SPARQL endpoint at {url} (HTTP 404)")
-    if status == 500 and query and re.search(r"\b(37000|SP0\d\d|22023|SQ\d{3})\b", message):
-        # Virtuoso answers a query its SPARQL compiler rejects with 500 and SQL state 37000.
-        raise QueryError(message)
-    if status == 500 and re.search(r"\bS1T00\b|timeout", message, re.I):
-        raise QueryTimeout(f"the endpoint {url} stopped the query: {message}")
-    raise BackendUnavailable(f"the endpoint {url} failed (HTTP {status}): {message}")
-
-
 class RemoteStore(Store):
     """Queries proxied to a SPARQL 1.1 endpoint, with the embedded store's semantics."""
 
@@ -218,7 +72,7 @@ class RemoteStore(Store):
         self,
         query_url: str,
         *,
-        config=None,
+        config: Config | None = None,
         timeout: float | None = None,
         user: str | None = None,
         password: str | None = None,
@@ -226,32 +80,32 @@ class RemoteStore(Store):
         graph_prefix: str = str(GRAPH),
         update_url: str | None = None,
         graph_store_url: str | None = None,
-        graphs_ttl: float = 60.0,
+        graphs_ttl: float | None = None,
         user_agent: str = USER_AGENT,
     ):
-        # A ``crkg.web.config.Config`` supplies what is not given: the same time limit
+        # A ``crkg.config.Config`` supplies what is not given: the same time limit, guard
         # and SERVICE allow-list as the embedded store.
-        if timeout is None:
-            timeout = float(getattr(config, "QUERY_TIMEOUT", 30.0))
-        if service_allowlist is None:
-            service_allowlist = tuple(getattr(config, "SERVICE_ALLOWLIST", ()))
+        config = config or Config()
         self.query_url = query_url
-        self.timeout = timeout
-        self.service_allowlist = tuple(service_allowlist)
+        self.timeout = float(config.QUERY_TIMEOUT if timeout is None else timeout)
+        self.service_allowlist = tuple(config.SERVICE_ALLOWLIST if service_allowlist is None
+                                       else service_allowlist)
+        self.max_nesting = config.MAX_NESTING
+        self.push_timeout = config.PUSH_TIMEOUT
         self.graph_prefix = graph_prefix
         self.update_url = update_url
         self.graph_store_url = graph_store_url
         self.user, self.password = user, password
         self._http = HttpClient(user, password, user_agent)
         self._graphs: tuple[float, list[str]] | None = None
-        self._graphs_ttl = graphs_ttl
+        self._graphs_ttl = config.GRAPHS_CACHE_SECONDS if graphs_ttl is None else graphs_ttl
         self._lock = threading.Lock()
 
     # -- Store -----------------------------------------------------------------
 
     def query(self, sparql, *, media_type, default_graph_uris=(), named_graph_uris=(),
-              timeout=30.0, max_rows=None) -> QueryResponse:
-        info = inspect(sparql, self.service_allowlist)
+              timeout=None, max_rows=None, info: guard.QueryInfo | None = None) -> QueryResponse:
+        info = _only_queries(self._checked(sparql, info))
         form = info.form
         params = [("query", sparql)]
         if default_graph_uris or named_graph_uris:
@@ -262,7 +116,7 @@ class RemoteStore(Store):
             params += [("default-graph-uri", g) for g in graphs]
             params += [("named-graph-uri", g) for g in graphs]
         graph_form = form in ("construct", "describe")
-        accept = f"{_NTRIPLES}, text/plain;q=0.9" if graph_form else _XML
+        accept = f"{_NTRIPLES}, text/plain;q=0.9" if graph_form else SPARQL_XML
         result = self._post(params, accept, timeout or self.timeout)
         state = result.headers.get("X-SQL-State") if result.headers is not None else None
         if state and state.startswith("S1TAT"):
@@ -279,11 +133,8 @@ class RemoteStore(Store):
             now = time.monotonic()
             if self._graphs and now - self._graphs[0] < self._graphs_ttl:
                 return list(self._graphs[1])
-        prefix = self.graph_prefix.replace("\\", "\\\\").replace('"', '\\"')
-        sparql = ('SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } '
-                  f'FILTER(STRSTARTS(STR(?g), "{prefix}")) }}')
-        result = self._post([("query", sparql)], _XML, self.timeout)
-        solutions = ox.parse_query_results(result.body, format=ox.QueryResultsFormat.XML)
+        sparql = graphs_under(self.graph_prefix)
+        solutions = self._http.select(self.query_url, sparql, timeout=self.timeout, what="SPARQL back end")
         graphs = sorted(s["g"].value for s in solutions if s["g"] is not None)
         with self._lock:
             self._graphs = (time.monotonic(), graphs)
@@ -296,16 +147,17 @@ class RemoteStore(Store):
 
     def load(self, graphs: Iterable[tuple[str, bytes, str]]) -> None:
         """Replace each named graph in the engine (needs ``update_url`` or ``graph_store_url``)."""
-        from crkg.link.push import GraphWriter
+        from crkg.store.graph_writer import GraphWriter
 
         if not (self.update_url or self.graph_store_url):
             raise BackendUnavailable("this remote store is read-only: give an update or graph store URL")
         writer = GraphWriter(self.update_url or self.query_url, graph_store_url=self.graph_store_url,
-                             user=self.user, password=self.password, timeout=max(self.timeout, 60))
+                             user=self.user, password=self.password, timeout=self.push_timeout)
         for iri, data, media in graphs:
-            fmt = ox.RdfFormat.from_media_type(media)
-            if fmt is None:
+            known = formats.by_media_type(media)
+            if known is None or known.kind == formats.RESULTS:
                 raise QueryError(f"cannot load {iri}: unknown media type {media}")
+            fmt = known.oxigraph
             triples = [q.triple for q in ox.parse(data, format=fmt, without_named_graphs=True)]
             writer.replace(iri, triples)
         self.forget_graphs()
@@ -313,17 +165,15 @@ class RemoteStore(Store):
     # -- helpers ---------------------------------------------------------------
 
     def _post(self, params, accept: str, timeout: float):
-        data = urllib.parse.urlencode(params).encode("utf-8")
-        result = self._http.request(
-            "POST", self.query_url, data=data, timeout=timeout, what="SPARQL back end",
-            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"})
-        raise_for_status(result, self.query_url)
-        return result
+        (_, sparql), rest = params[0], params[1:]
+        return self._http.query(self.query_url, sparql, accept=accept, timeout=timeout,
+                                params=rest, what="SPARQL back end")
 
     def _results_response(self, result, media_type, form, max_rows) -> QueryResponse:
-        fmt = ox.QueryResultsFormat.from_media_type(media_type)
-        if fmt is None:
+        known = formats.by_media_type(media_type)
+        if known is None or known.kind != formats.RESULTS:
             raise QueryError(f"unsupported result media type {media_type}")
+        media_type, fmt = known.media_type, known.oxigraph
         in_fmt = ox.QueryResultsFormat.from_media_type(result.media_type) or ox.QueryResultsFormat.XML
         body = result.body
         if in_fmt == ox.QueryResultsFormat.XML and b"<bnode>" in body:
@@ -334,9 +184,10 @@ class RemoteStore(Store):
         except (SyntaxError, ValueError) as exc:
             raise BackendUnavailable(f"the back end sent unreadable results: {exc}") from exc
         if isinstance(parsed, ox.QueryBoolean):
-            return QueryResponse(parsed.serialize(format=fmt), media_type, form)
+            return QueryResponse(parsed.serialize(format=fmt) or b"", media_type, form)
         variables = [v.value for v in parsed.variables]
-        rows, truncated = [], False
+        rows: list[ox.QuerySolution] = []
+        truncated = False
         for solution in parsed:
             if max_rows is not None and len(rows) >= max_rows:
                 truncated = True
@@ -348,9 +199,10 @@ class RemoteStore(Store):
         return QueryResponse(body, media_type, form, truncated)
 
     def _graph_response(self, result, media_type, form, max_rows) -> QueryResponse:
-        fmt = ox.RdfFormat.from_media_type(media_type)
-        if fmt is None:
+        known = formats.by_media_type(media_type)
+        if known is None or known.kind == formats.RESULTS:
             raise QueryError(f"unsupported RDF media type {media_type}")
+        media_type = known.media_type
         in_fmt = ox.RdfFormat.from_media_type(result.media_type) or ox.RdfFormat.N_TRIPLES
         try:
             triples = [q.triple for q in ox.parse(result.body, format=in_fmt, without_named_graphs=True)]
@@ -359,10 +211,8 @@ class RemoteStore(Store):
         truncated = max_rows is not None and len(triples) > max_rows
         if truncated:
             triples = triples[:max_rows]
-        prefixes = {p: str(ns) for p, ns in PREFIXES.items()} if fmt in (
-            ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-        body = ox.serialize(triples, format=fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt)
-        return QueryResponse(body or b"", media_type, form, truncated)
+        # the prefixes the graph uses, as the embedded store's answer declares them
+        return QueryResponse(formats.serialize_rdf(triples, known), media_type, form, truncated)
 
 
 _BNODE_XML = re.compile(rb"<bnode>([^<]*)</bnode>")
@@ -378,7 +228,7 @@ def _term_json(term) -> dict:
         out = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif term.datatype.value != _XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
@@ -390,8 +240,6 @@ def _term_json(term) -> dict:
 
 def _solutions_json(variables: list[str], rows) -> bytes:
     """SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/)."""
-    import json
-
     bindings = []
     for solution in rows:
         binding = {}

@@ -18,10 +18,10 @@ from __future__ import annotations
 import atexit
 import importlib
 
-from flask import Flask
+from flask import Flask, current_app
 
 from crkg.web import errors
-from crkg.web.config import Config
+from crkg.config import Config
 
 #: Each concern is one blueprint: "module:attribute". The app is a thin wrapper.
 BLUEPRINTS = (
@@ -34,6 +34,17 @@ BLUEPRINTS = (
 )
 
 STORE_KEY = "crkg.store"
+CONFIG_KEY = "CRKG_CONFIG"
+
+
+def current_store():
+    """The store of the app handling the request (a ``crkg.store.base.Store``)."""
+    return current_app.extensions[STORE_KEY]
+
+
+def current_config() -> Config:
+    """The ``crkg.config.Config`` the app handling the request was made with."""
+    return current_app.config[CONFIG_KEY]
 
 
 def open_store(config: Config):
@@ -42,16 +53,9 @@ def open_store(config: Config):
         from crkg.store.remote import RemoteStore
 
         return RemoteStore(config.BACKEND, config=config)
-    from crkg.namespaces import PREFIXES
     from crkg.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(
-        config.STORE_DIR,
-        workers=config.QUERY_WORKERS,
-        service_allowlist=config.SERVICE_ALLOWLIST,
-        memory_mb=config.WORKER_MEMORY_MB or None,
-        prefixes={prefix: str(ns) for prefix, ns in PREFIXES.items()},
-    )
+    return EmbeddedStore.from_config(config)
 
 
 def create_app(config: Config | None = None, store=None) -> Flask:
@@ -59,7 +63,7 @@ def create_app(config: Config | None = None, store=None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config.update(config.as_flask())
-    app.config["CRKG_CONFIG"] = config
+    app.config[CONFIG_KEY] = config
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_REQUEST_BYTES
     if store is None:
         store = open_store(config)

@@ -10,36 +10,28 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, url_for
 
+from crkg import formats
+from crkg.formats import DATASET_FORMATS, GRAPH_FORMATS, HTML, RDF_FORMATS, media_types, serialize_rdf
 from crkg.namespaces import GRAPH
-from crkg.web.conneg import DATASET_FORMATS, HTML, RDF_FORMATS
-from crkg.web.ld_common import (
-    FORMAT_BY_MEDIA,
-    FORMAT_LABELS,
-    RDF_MEDIA,
-    _choose,
-    _graph_counts,
-    _graph_names,
-    _iri_ref,
-    _render,
-    _store,
-    _timeout,
-    _used_prefixes,
-    _vary,
-    page_url,
-    reader_lang,
-)
+from crkg.store.queries import graph_construct
+from crkg.web.languages import reader_lang
+from crkg.web.page_queries import current_store, graph_counts, graph_names, iri_ref, query_timeout
+from crkg.web.pages import choose, render, vary
+from crkg.web.urls import page_url
 
 bp = Blueprint("dumps", __name__)
-bp.after_request(_vary)
+bp.after_request(vary)
 
-DATASET_MEDIA = [f.media_type for f in DATASET_FORMATS]
-FORMAT_BY_EXTENSION = {f.extension: f for f in RDF_FORMATS + DATASET_FORMATS}
+RDF_MEDIA = media_types(RDF_FORMATS)
+DATASET_MEDIA = media_types(DATASET_FORMATS)
+#: the extension a dump's file name ends in (the format's first: ``ttl``, ``nq``, ...)
+FORMAT_BY_EXTENSION = {f.extension: f for f in GRAPH_FORMATS}
 
 
 def _graph_body(graph_iri: str, media_type: str) -> bytes:
     """One named graph serialised by the engine itself (no per-triple Python work)."""
-    sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri_ref(graph_iri)} {{ ?s ?p ?o }} }}"
-    return _store().query(sparql, media_type=media_type, timeout=_timeout(), max_rows=None).body
+    sparql = graph_construct(iri_ref(graph_iri))
+    return current_store().query(sparql, media_type=media_type, timeout=query_timeout(), max_rows=None).body
 
 
 def _as_quads(ntriples: bytes, graph_iri: str) -> bytes:
@@ -55,18 +47,18 @@ def _as_quads(ntriples: bytes, graph_iri: str) -> bytes:
 
 
 def _dump_response(graph_names: list[str], media_type: str, filename: str | None) -> Response:
-    fmt = FORMAT_BY_MEDIA[media_type]
+    fmt = formats.get(media_type)
     if media_type in RDF_MEDIA:
         (name,) = graph_names
         body = _graph_body(str(GRAPH) + name, media_type)
         response = Response(body, mimetype=media_type)
     else:
-        store, timeout = _store(), _timeout()
+        store, timeout = current_store(), query_timeout()
         graphs = [str(GRAPH) + n for n in graph_names]
 
         def nquads():
             for g in graphs:
-                sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"
+                sparql = graph_construct(f"<{g}>")
                 body = store.query(sparql, media_type="application/n-triples", timeout=timeout,
                                    max_rows=None).body
                 yield _as_quads(body, g)
@@ -78,7 +70,7 @@ def _dump_response(graph_names: list[str], media_type: str, filename: str | None
             data = b"".join(nquads())
             quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
             response = Response(
-                ox.serialize(quads, format=fmt.oxigraph, prefixes=_used_prefixes(quads)),
+                serialize_rdf(quads, fmt),
                 mimetype=media_type,
             )
     if filename:
@@ -94,9 +86,9 @@ DATASET_DUMP = "crkg"
 def data_index():
     """The named graphs and their dumps (HTML)."""
     lang = reader_lang()
-    counts = _graph_counts()
+    counts = graph_counts()
     graphs = []
-    for name in _graph_names():
+    for name in graph_names():
         iri = str(GRAPH) + name
         graphs.append(
             {
@@ -105,16 +97,16 @@ def data_index():
                 "href": page_url(iri),
                 "triples": counts.get(iri, 0),
                 "dumps": [
-                    {"label": FORMAT_LABELS[f.media_type], "href": url_for("dumps.dump", name=f"{name}.{f.extension}")}
+                    {"label": f.label, "href": url_for("dumps.dump", name=f"{name}.{f.extension}")}
                     for f in RDF_FORMATS + DATASET_FORMATS[:1]
                 ],
             }
         )
     whole = [
-        {"label": FORMAT_LABELS[f.media_type], "href": url_for("dumps.dump", name=f"{DATASET_DUMP}.{f.extension}")}
+        {"label": f.label, "href": url_for("dumps.dump", name=f"{DATASET_DUMP}.{f.extension}")}
         for f in DATASET_FORMATS
     ]
-    return _render("data.html", lang, graphs=graphs, whole=whole, total=sum(g["triples"] for g in graphs))
+    return render("data.html", lang, graphs=graphs, whole=whole, total=sum(g["triples"] for g in graphs))
 
 
 @bp.get("/data/<path:name>")
@@ -125,24 +117,24 @@ def dump(name: str):
         media = FORMAT_BY_EXTENSION[ext].media_type
     else:
         stem, media = name, None
-    names = _graph_names()
+    names = graph_names()
     if stem == DATASET_DUMP:
-        media = media or _choose(DATASET_MEDIA)
+        media = media or choose(DATASET_MEDIA)
         if media not in DATASET_MEDIA:
             abort(406, description="The whole dataset has several graphs: ask for N-Quads or TriG.")
         return _dump_response(names, media, stem.replace("/", "-"))
     if stem not in names:
         abort(404, description=f"No named graph <{GRAPH}{stem}> in this store.")
-    media = media or _choose(RDF_MEDIA + DATASET_MEDIA)
+    media = media or choose(RDF_MEDIA + DATASET_MEDIA)
     return _dump_response([stem], media, stem.replace("/", "-"))
 
 
 @bp.get("/graph/<path:name>")
 def graph(name: str):
     """A named graph IRI ``https://w3id.org/crkg/graph/{name}``: its contents, negotiated."""
-    if name not in _graph_names():
+    if name not in graph_names():
         abort(404, description=f"No named graph <{GRAPH}{name}> in this store.")
-    media = _choose([HTML] + RDF_MEDIA + DATASET_MEDIA)
+    media = choose([HTML] + RDF_MEDIA + DATASET_MEDIA)
     if media == HTML:
         # a graph is too big for one page: a browser gets the list with its downloads
         return Response(status=303, headers={"Location": url_for("dumps.data_index") + "#" + name})

@@ -67,8 +67,9 @@ def error_response(status: int, message: str, headers: dict | None = None) -> Re
 
 def _http_error(exc: HTTPException) -> Response:
     kept = {k: v for k, v in exc.get_headers() if k.lower() in _KEEP}
-    if exc.code == 405 and getattr(exc, "valid_methods", None):
-        kept["Allow"] = ", ".join(exc.valid_methods)
+    allowed = getattr(exc, "valid_methods", None)  # werkzeug's MethodNotAllowed
+    if exc.code == 405 and allowed:
+        kept["Allow"] = ", ".join(allowed)
     return error_response(exc.code or 500, exc.description or "", kept)
 
 

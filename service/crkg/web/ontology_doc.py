@@ -4,55 +4,71 @@
                             be dereferenced one by one, so the HTML lists every term with
                             an anchor, and ``/ontology/{Term}`` is a page per term
                             (:mod:`crkg.web.resource_pages`)
+
+As Turtle or RDF/XML, ``/ontology`` answers the release files ``crkg build`` wrote beside
+the store (``Store.release_file``), byte for byte what ``dist/ontology/`` holds; only
+without them (a remote back end, a store loaded by hand) is the document written from
+the store's ontology graph, by the release's own serialisers.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from crkg.namespaces import CRKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI
-from crkg.web.conneg import HTML
-from crkg.web.ld_common import (
+from crkg import formats
+from crkg.formats import HTML, by_extension
+from crkg.namespaces import CRKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI, OWL, RDFS, SKOS
+from crkg.paths import RELEASE_RDFXML, RELEASE_TURTLE
+from crkg.store.queries import graph_construct
+from crkg.web.languages import reader_lang
+from crkg.web.page_queries import construct, current_store
+from crkg.web.pages import choose, render, serialise, vary
+from crkg.web.rdf_view import (
     DEFINITION_PREDICATES,
-    FORMAT_BY_MEDIA,
     LABEL_PREDICATES,
-    OWL,
     RDF_TYPE,
-    RDFS,
-    SKOS,
     Index,
-    _alternates,
-    _choose,
-    _construct,
-    _property_view,
-    _render,
-    _serialise,
-    _sort_key,
-    _store,
-    _term_view,
-    _vary,
-    page_url,
-    reader_lang,
+    property_view,
+    sort_key,
+    term_view,
 )
+from crkg.web.urls import alternates, page_url
 
 bp = Blueprint("ontology_doc", __name__)
-bp.after_request(_vary)
+bp.after_request(vary)
 
 
 def _ontology_triples() -> list[ox.Triple]:
-    return _construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}")
+    return construct(graph_construct(f"<{ONTOLOGY_GRAPH}>"))
+
+
+#: Media type -> the release file ``crkg build`` wrote in it (beside the store, the same
+#: bytes as ``dist/ontology/``); the media type is the file extension's (``crkg.formats``).
+RELEASE_FILES = {fmt.media_type: name for name in (RELEASE_TURTLE, RELEASE_RDFXML)
+                 if (fmt := by_extension(Path(name).suffix)) is not None}
+
+
+def _release_document(media_type: str) -> bytes | None:
+    """The build's own release file in *media_type*, if the store has one."""
+    name = RELEASE_FILES.get(media_type)
+    return current_store().release_file(name) if name else None
 
 
 def _ontology_document(triples: list, media_type: str) -> bytes:
-    """The ontology in *media_type*; Turtle and RDF/XML in the release's own byte-stable
-    form (:mod:`crkg.pipeline.ontology`: sorted, stable blank nodes, flat RDF/XML that the
-    OWL API reads), so ``/ontology`` gives what ``dist/ontology/`` holds. Cached: the
-    store is read-only while the service runs."""
-    if media_type not in ("text/turtle", "application/rdf+xml"):
-        return _serialise(triples, media_type, first=ONTOLOGY_IRI)
+    """The ontology in *media_type*, written from the store's ontology graph.
+
+    Used when the store has no release files (a remote back end, a store loaded by hand):
+    Turtle and RDF/XML then in the release's own byte-stable form
+    (:mod:`crkg.pipeline.ontology`: sorted, stable blank nodes, flat RDF/XML that the OWL
+    API reads). Cached: the store is read-only while the service runs."""
+    if media_type not in RELEASE_FILES:
+        return serialise(triples, media_type, first=ONTOLOGY_IRI)
     cache = current_app.extensions.setdefault("crkg.ld_cache", {})
-    key = ("ontology", id(_store()), media_type)
+    key = ("ontology", id(current_store()), media_type)
     if key not in cache:
         import rdflib
 
@@ -69,20 +85,25 @@ def _ontology_document(triples: list, media_type: str) -> bytes:
 def ontology():
     """The ontology document: Turtle or RDF/XML (Protégé "open from URL"), or HTML docs."""
     offered = [HTML, "text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json"]
-    media = _choose(offered)
+    media = choose(offered)
+    release = _release_document(media)
+    if release is not None:
+        return _document_response(release, media)
     triples = _ontology_triples()
     if not triples:
         abort(404, description=f"The store holds no ontology (graph <{ONTOLOGY_GRAPH}> is empty).")
     if media != HTML:
-        response = Response(_ontology_document(triples, media), mimetype=media)
-        response.headers["Content-Location"] = url_for(
-            "ontology_doc.ontology", format=FORMAT_BY_MEDIA[media].name
-        )
-        return response
+        return _document_response(_ontology_document(triples, media), media)
     lang = reader_lang()
-    return _render(
-        "ontology.html", lang, doc=ontology_view(triples, lang), alternates=_alternates(request.path)
+    return render(
+        "ontology.html", lang, doc=ontology_view(triples, lang), alternates=alternates(request.path)
     )
+
+
+def _document_response(body: bytes, media: str) -> Response:
+    response = Response(body, mimetype=media)
+    response.headers["Content-Location"] = url_for("ontology_doc.ontology", format=formats.get(media).name)
+    return response
 
 
 def ontology_view(triples: list, lang: str) -> dict:
@@ -90,11 +111,11 @@ def ontology_view(triples: list, lang: str) -> dict:
     index = Index(triples, lang)
     ns = str(CRKG)
     kinds = {
-        OWL + "Class": "classes",
-        RDFS + "Class": "classes",
-        OWL + "ObjectProperty": "object_properties",
-        OWL + "DatatypeProperty": "datatype_properties",
-        OWL + "AnnotationProperty": "annotation_properties",
+        str(OWL.Class): "classes",
+        str(RDFS.Class): "classes",
+        str(OWL.ObjectProperty): "object_properties",
+        str(OWL.DatatypeProperty): "datatype_properties",
+        str(OWL.AnnotationProperty): "annotation_properties",
     }
     groups: dict[str, list] = {k: [] for k in (
         "classes", "object_properties", "datatype_properties", "annotation_properties",
@@ -110,9 +131,9 @@ def ontology_view(triples: list, lang: str) -> dict:
 
         def related(predicate):
             return sorted(
-                (_term_view(t.object, index) for t in index.out[subject]
+                (term_view(t.object, index) for t in index.out[subject]
                  if t.predicate.value == predicate and isinstance(t.object, ox.NamedNode)),
-                key=_sort_key,
+                key=sort_key,
             )
 
         definition = index.pick(index.literals(subject, DEFINITION_PREDICATES))
@@ -127,15 +148,15 @@ def ontology_view(triples: list, lang: str) -> dict:
                                  key=lambda x: (x["lang"] != lang, x["lang"] or "")),
                 "definition": definition.value if definition else None,
                 "definition_lang": definition.language if definition else None,
-                "superclasses": related(RDFS + "subClassOf"),
-                "domain": related(RDFS + "domain"),
-                "range": related(RDFS + "range"),
+                "superclasses": related(str(RDFS.subClassOf)),
+                "domain": related(str(RDFS.domain)),
+                "range": related(str(RDFS.range)),
                 "types": [v for v in related(RDF_TYPE)
-                          if v["iri"] not in kinds and v["iri"] != OWL + "NamedIndividual"],
-                "broader": related(SKOS + "broader"),
+                          if v["iri"] not in kinds and v["iri"] != str(OWL.NamedIndividual)],
+                "broader": related(str(SKOS.broader)),
             }
         )
-    header = {
+    header: dict[str, Any] = {
         "iri": ONTOLOGY_IRI,
         "title": index.label(ONTOLOGY_IRI) if index.out.get(ONTOLOGY_IRI) else "crkg ontology",
         "labels": sorted(
@@ -148,7 +169,7 @@ def ontology_view(triples: list, lang: str) -> dict:
         if t.predicate.value in LABEL_PREDICATES or t.predicate.value == RDF_TYPE:
             continue
         header["properties"].append(
-            {"property": _property_view(t.predicate.value, index), "value": _term_view(t.object, index)}
+            {"property": property_view(t.predicate.value, index), "value": term_view(t.object, index)}
         )
     header["properties"].sort(key=lambda r: (r["property"]["text"].lower(), r["value"]["text"]))
     return {"header": header, "groups": [(k, v) for k, v in groups.items() if v]}

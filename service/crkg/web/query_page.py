@@ -21,6 +21,8 @@ from flask import Blueprint, Response, current_app, render_template, request
 from crkg import paths
 from crkg.namespaces import BASE_IRI, CRKG, ONTOLOGY_IRI, PREFIXES
 from crkg.version import __version__
+from crkg.web.languages import UI, reader_lang
+from crkg.web.urls import endpoint_url, link_base
 
 bp = Blueprint("query_page", __name__)
 
@@ -66,7 +68,7 @@ def load_examples(folder: Path) -> list[Example]:
     examples = []
     for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
         text = path.read_text(encoding="utf-8")
-        headers = {}
+        headers: dict[str, str] = {}
         for line in text.splitlines():
             match = _HEADER.match(line)
             if not match:
@@ -99,61 +101,31 @@ def _start_query() -> str:
 def render_query_page(status: int = 200) -> Response:
     """The query page as a complete response (HTML, with its Content-Security-Policy)."""
     examples = load_examples(cq_dir())
-    public = current_app.config.get("PUBLIC_BASE_URL")
-    page_base = (public.rstrip("/") if public else request.script_root) + "/"
     config = {
         "endpoint": request.script_root + "/sparql",
         # for links in the result table: crkg IRIs open their pages on this deployment
-        "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": page_base},
+        "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": link_base()},
         "startQuery": _start_query(),
         "examples": [
             {"name": e.name, "title": e.title, "description": e.description, "query": e.query}
             for e in examples
         ],
     }
-    from crkg.web.ld_common import reader_lang
-
     lang = reader_lang()
     html = render_template(
         "query.html",
         lang=lang,
-        ui=_ui(lang),
+        ui=UI[lang],
         version=__version__,
         lang_links=None,
         examples=examples,
         config=config,
-        endpoint_display=(public.rstrip("/") if public else request.url_root.rstrip("/")) + "/sparql",
+        endpoint_display=endpoint_url(),
     )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.vary.add("Accept-Language")
     return response
-
-
-def _ui(lang: str) -> dict:
-    # The navigation words are shared with the Linked Data pages.
-    from crkg.web.ld_common import UI
-
-    words = dict(UI[lang])
-    if lang == "zh":
-        words.update(
-            examples="示例查询（能力问题）",
-            examples_none="queries/cq/ 中尚无示例查询。",
-            intro="用 SPARQL 查询图谱。点击左侧示例即可运行；结果可下载为 CSV 或 JSON。",
-            noscript="此页面需要 JavaScript。也可以直接向下面的端点提交查询：",
-            run="运行",
-            endpoint="SPARQL 端点",
-        )
-    else:
-        words.update(
-            examples="Example queries (competency questions)",
-            examples_none="No example queries in queries/cq/ yet.",
-            intro="Ask the graph in SPARQL. Click an example to run it; download results as CSV or JSON.",
-            noscript="This page needs JavaScript. You can also send a query to the endpoint directly:",
-            run="Run",
-            endpoint="SPARQL endpoint",
-        )
-    return words
 
 
 @bp.get("/")

@@ -5,7 +5,8 @@
                             be dereferenced one by one); ``/ontology/{version}`` is the
                             ontology document (:mod:`crkg.web.ontology_doc`)
 
-Negotiation, links and the HTML view of terms are shared (:mod:`crkg.web.ld_common`).
+Negotiation and rendering (:mod:`crkg.web.pages`), links (:mod:`crkg.web.urls`) and the
+view of RDF terms (:mod:`crkg.web.rdf_view`) are shared with the other pages.
 """
 
 from __future__ import annotations
@@ -17,41 +18,30 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, request, url_for
 
-from crkg.namespaces import CRKG, ID, INFERRED_GRAPH
+from crkg.formats import HTML, RDF_FORMATS, media_types
+from crkg.namespaces import CRKG, DCTERMS, ID, INFERRED_GRAPH, OWL, RDF, RDFS, SKOS
 from crkg.version import __version__
-from crkg.web.conneg import HTML
-from crkg.web.ld_common import (
+from crkg.web.languages import UI, reader_lang
+from crkg.web.ontology_doc import ontology
+from crkg.web.page_queries import construct, iri_ref, select
+from crkg.web.pages import choose, rdf_response, render, vary
+from crkg.web.rdf_view import (
     BLANK_DEPTH,
-    DCTERMS,
     DEFINITION_PREDICATES,
     LABEL_PREDICATES,
-    OWL,
-    RDF,
-    RDF_MEDIA,
     RDF_TYPE,
-    RDFS,
-    SKOS,
-    UI,
     Index,
-    _alternates,
-    _choose,
-    _construct,
-    _iri_ref,
-    _property_view,
-    _rdf_response,
-    _render,
-    _select,
-    _sort_key,
-    _term_view,
-    _value,
-    _vary,
-    page_url,
-    reader_lang,
+    property_view,
+    sort_key,
+    term_value,
+    term_view,
 )
-from crkg.web.ontology_doc import ontology
+from crkg.web.urls import alternates, page_url
 
 bp = Blueprint("resource_pages", __name__)
-bp.after_request(_vary)
+bp.after_request(vary)
+
+RDF_MEDIA = media_types(RDF_FORMATS)
 
 HAS_EVIDENCE = str(CRKG.hasEvidence)
 
@@ -94,7 +84,7 @@ def describe_query(iri: str) -> str:
     with those predicates before joining, which took 3.7 s per page at 1e6 triples
     (bench/RESULTS.md, finding 1) against 12 ms this way, with the same triples.
     """
-    i = _iri_ref(iri)
+    i = iri_ref(iri)
     return f"""PREFIX rdf: <{RDF}>
 PREFIX rdfs: <{RDFS}>
 PREFIX owl: <{OWL}>
@@ -144,9 +134,9 @@ WHERE {{
 
 def _inferred_only(iri: str) -> set[tuple[str, str, str]]:
     """(s, p, o) of the resource's triples found only in graph/inferred, to mark them."""
-    i = _iri_ref(iri)
+    i = iri_ref(iri)
     g = f"<{INFERRED_GRAPH}>"
-    rows = _select(
+    rows = select(
         f"""SELECT ?s ?p ?o WHERE {{
   {{ GRAPH {g} {{ {i} ?p ?o }} BIND ({i} AS ?s)
      FILTER NOT EXISTS {{ GRAPH ?g {{ {i} ?p ?o }} FILTER (?g != {g}) }} }}
@@ -159,8 +149,8 @@ def _inferred_only(iri: str) -> set[tuple[str, str, str]]:
 
 
 def _describe(iri: str) -> list[ox.Triple]:
-    triples = _construct(describe_query(iri))
-    if not any(_value(t.subject) == iri or _value(t.object) == iri for t in triples):
+    triples = construct(describe_query(iri))
+    if not any(term_value(t.subject) == iri or term_value(t.object) == iri for t in triples):
         abort(404, description=f"<{iri}> is not in this graph.")
     return triples
 
@@ -180,28 +170,28 @@ def resource_view(iri: str, triples: list, lang: str, inferred: set) -> dict:
         p = t.predicate.value
         if p in LABEL_PREDICATES:
             continue
-        flag = (iri, p, _value(t.object)) in inferred
-        outgoing[p].append(_term_view(t.object, index, flag))
+        flag = (iri, p, term_value(t.object)) in inferred
+        outgoing[p].append(term_view(t.object, index, flag))
     incoming: dict[str, list] = defaultdict(list)
     for t in index.inc.get(iri, ()):
-        s = _value(t.subject)
+        s = term_value(t.subject)
         if s == iri or isinstance(t.subject, ox.BlankNode):
             # a blank node pointing here is part of an axiom (a list, a restriction):
             # it is in the RDF, but as a row of its own it would only read "( X )"
             continue
         p = t.predicate.value
         flag = (s, p, iri) in inferred
-        incoming[p].append(_term_view(t.subject, index, flag))
+        incoming[p].append(term_view(t.subject, index, flag))
 
     def rows(groups, incoming_side=False):
         result = []
         for p, values in groups.items():
-            prop = _property_view(p, index)
+            prop = property_view(p, index)
             if incoming_side:
                 prop["text"] = UI[lang]["is_of"].format(p=prop["text"])
             # one value may come from several graphs; show it once
             unique = {(v.get("iri") or v["text"], v.get("lang")): v for v in values}
-            result.append({"property": prop, "values": sorted(unique.values(), key=_sort_key)})
+            result.append({"property": prop, "values": sorted(unique.values(), key=sort_key)})
         # rdf:type first, then by the property's label
         result.sort(key=lambda r: (r["property"]["iri"] != RDF_TYPE, r["property"]["text"].lower()))
         return result
@@ -219,26 +209,26 @@ def resource_view(iri: str, triples: list, lang: str, inferred: set) -> dict:
                 "href": page_url(e) or e,
                 "label": index.label(e),
                 "types": sorted(
-                    (_term_view(x.object, index) for x in index.out.get(e, ()) if x.predicate.value == RDF_TYPE),
-                    key=_sort_key,
+                    (term_view(x.object, index) for x in index.out.get(e, ()) if x.predicate.value == RDF_TYPE),
+                    key=sort_key,
                 ),
                 "locators": sorted(x.value for x in index.literals(e, (str(CRKG.locator),))),
                 "texts": [{"text": x.value, "lang": x.language} for x in texts],
                 "said_by": sorted(
-                    (_term_view(x.object, index) for x in index.out.get(e, ()) if x.predicate.value == str(CRKG.saidBy)),
-                    key=_sort_key,
+                    (term_view(x.object, index) for x in index.out.get(e, ()) if x.predicate.value == str(CRKG.saidBy)),
+                    key=sort_key,
                 ),
             }
         )
     evidence.sort(key=lambda ev: (ev["locators"], ev["iri"]))
 
-    incoming_count = len({_value(t.subject) for t in index.inc.get(iri, ()) if _value(t.subject) != iri})
+    incoming_count = len({term_value(t.subject) for t in index.inc.get(iri, ()) if term_value(t.subject) != iri})
     return {
         "iri": iri,
         "title": index.label(iri),
         "labels": [{"text": x.value, "lang": x.language} for x in labels],
         "definition": {"text": definition.value, "lang": definition.language} if definition else None,
-        "types": sorted((_term_view(x, index) for x in types), key=_sort_key),
+        "types": sorted((term_view(x, index) for x in types), key=sort_key),
         "outgoing": rows(outgoing),
         "incoming": rows(incoming, incoming_side=True),
         "incoming_truncated": incoming_count >= INCOMING_LIMIT,
@@ -261,13 +251,13 @@ def query_link(iri: str, title: str) -> str:
 
 
 def _resource_response(iri: str, path_url: str) -> Response:
-    media = _choose([HTML] + RDF_MEDIA)
+    media = choose([HTML] + RDF_MEDIA)
     triples = _describe(iri)
     if media != HTML:
-        return _rdf_response(triples, media, first=iri)
+        return rdf_response(triples, media, first=iri)
     lang = reader_lang()
     view = resource_view(iri, triples, lang, _inferred_only(iri))
-    return _render("resource.html", lang, resource=view, alternates=_alternates(path_url),
+    return render("resource.html", lang, resource=view, alternates=alternates(path_url),
                    incoming_limit=INCOMING_LIMIT, query_href=query_link(iri, view["title"]))
 
 

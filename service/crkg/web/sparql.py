@@ -40,31 +40,28 @@ from __future__ import annotations
 import importlib
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
-from crkg.store import guard
-from crkg.web.conneg import HTML, RDF_FORMATS, RESULT_FORMATS, W3C_FORMATS, negotiate
+from crkg.formats import GRAPH, RDF_FORMATS, RESULT_FORMATS, for_answer, media_types
+from crkg.namespaces import FORMATS, SD
+from crkg.store.base import UPDATE_REFUSED
+from crkg.store.sparql_http import FORM_URLENCODED
+from crkg.web.app import current_config, current_store
+from crkg.web.conneg import HTML, negotiate
+from crkg.web.urls import endpoint_url
 
 bp = Blueprint("sparql", __name__)
 
-RESULT_TYPES = [f.media_type for f in RESULT_FORMATS]
-RDF_TYPES = [f.media_type for f in RDF_FORMATS]
-FORM_URLENCODED = "application/x-www-form-urlencoded"
+RESULT_TYPES = media_types(RESULT_FORMATS)
+RDF_TYPES = media_types(RDF_FORMATS)
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 METHODS = ["GET", "POST", "OPTIONS"]
-UPDATE_REFUSED = "updates are refused on this endpoint: it answers SPARQL queries only"
 
 #: headers a browser script may read (CORS)
 EXPOSED = "X-CRKG-Truncated, X-CRKG-Max-Rows, Content-Type, Content-Length"
 
 
-def _store():
-    return current_app.extensions["crkg.store"]
-
-
-def _config():
-    return current_app.config["CRKG_CONFIG"]
 
 
 # ----------------------------------------------------------------------- parameters
@@ -77,8 +74,9 @@ def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
     which would run a different query from the one sent.
     """
     parts = [p for p in raw.split(b"&") if p]
-    if len(parts) > 1000:
-        abort(400, description=f"the {where} has more than 1000 parameters")
+    limit = current_config().MAX_PARAMETERS
+    if len(parts) > limit:
+        abort(400, description=f"the {where} has more than {limit} parameters")
     out = []
     for part in parts:
         key, _, value = part.partition(b"=")
@@ -94,7 +92,7 @@ def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
 
 def _parameters() -> list[tuple[str, str]]:
     """Every protocol parameter of the request, as (name, value) in order."""
-    limit = _config().MAX_REQUEST_BYTES
+    limit = current_config().MAX_REQUEST_BYTES
     if len(request.query_string) > limit:
         abort(414, description=f"the URL is longer than {limit} bytes: send long queries by POST")
     params = _decode_pairs(request.query_string, "URL query string")
@@ -158,8 +156,9 @@ def endpoint():
         abort(400, description="the query is empty")
     default_graphs = _graph_iris(params, "default-graph-uri")
     named_graphs = _graph_iris(params, "named-graph-uri")
-    config = _config()
-    info = guard.check(query, config.SERVICE_ALLOWLIST)  # raises 400 before anything runs
+    config = current_config()
+    # The guard runs once, here, with the store's settings; the store trusts its verdict.
+    info = current_store().inspect(query)  # raises 400 before anything runs
     if info.form == "update":
         abort(403, description=UPDATE_REFUSED)
     offered = RDF_TYPES if info.form in ("construct", "describe") else RESULT_TYPES
@@ -168,13 +167,14 @@ def endpoint():
         asked = f"format={format_param}" if format_param else f"Accept: {request.headers.get('Accept')}"
         kind = "a graph" if offered is RDF_TYPES else "query results"
         abort(406, description=f"cannot answer {asked} for {kind}; offered: {', '.join(offered)}")
-    result = _store().query(
+    result = current_store().query(
         query,
         media_type=media_type,
         default_graph_uris=default_graphs,
         named_graph_uris=named_graphs,
         timeout=config.QUERY_TIMEOUT,
         max_rows=config.MAX_ROWS,
+        info=info,
     )
     body = result.body
     response = Response(status=200)
@@ -256,22 +256,13 @@ def _query_page() -> Response | None:
     return render() if render else None
 
 
-def endpoint_url() -> str:
-    public = _config().PUBLIC_BASE_URL
-    if public:
-        return public.rstrip("/") + "/sparql"
-    return request.url_root.rstrip("/") + "/sparql"
-
-
 def service_description(media_type: str) -> bytes:
     """SPARQL 1.1 Service Description of this endpoint, serialised as *media_type*."""
     import pyoxigraph as ox
 
-    from crkg.namespaces import SD
-
     endpoint = endpoint_url()
     named = "".join(
-        f"  sd:namedGraph [ a sd:NamedGraph ; sd:name <{iri}> ] ;\n" for iri in _store().named_graphs()
+        f"  sd:namedGraph [ a sd:NamedGraph ; sd:name <{iri}> ] ;\n" for iri in current_store().named_graphs()
     )
     turtle = f"""@prefix sd: <{SD}> .
 <{endpoint}> a sd:Service ;
@@ -284,9 +275,9 @@ def service_description(media_type: str) -> bytes:
 {named}    sd:defaultGraph [ a sd:Graph ]
   ] .
 """
-    fmt = next(f.oxigraph for f in RDF_FORMATS if f.media_type == media_type)
+    fmt = for_answer(media_type, GRAPH).oxigraph
     triples = ox.parse(turtle, format=ox.RdfFormat.TURTLE)
-    prefixes = {"sd": str(SD), "formats": W3C_FORMATS}
+    prefixes = {"sd": str(SD), "formats": str(FORMATS)}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
-        return ox.serialize(triples, format=fmt, prefixes=prefixes)
-    return ox.serialize(triples, format=fmt)
+        return ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
+    return ox.serialize(triples, format=fmt) or b""
