@@ -70,24 +70,20 @@ class SideArtefacts:
         self.studies: set[str] = set()
         self.per_study: dict[str, dict[str, int]] = {}
 
-    def add_graph(self, iri: str, triples, *, study: bool = False) -> None:
-        """*triples*: pyoxigraph triples of the graph *iri* (iterated once)."""
-        import pyoxigraph as ox
+    def add_graph(self, iri: str, triples, *, study: bool = False) -> dict:
+        """*triples*: pyoxigraph triples of the graph *iri* (iterated once). Returns the
+        graph's statistics (:meth:`add_stats` takes them back, e.g. from a cache)."""
+        stats = graph_stats(triples)
+        self.add_stats(iri, stats, study=study)
+        return stats
 
-        n = 0
-        types: Counter = Counter()
-        for t in triples:
-            n += 1
-            p = t.predicate.value
-            self.predicates.add(p)
-            if p == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
-                self.classes.add(t.object.value)
-                types[t.object.value] += 1
-                if t.object.value == _STUDY_CLASS:
-                    self.studies.add(t.subject.value)
-        self.graphs[iri] = self.graphs.get(iri, 0) + n
+    def add_stats(self, iri: str, stats: dict, *, study: bool = False) -> None:
+        self.graphs[iri] = self.graphs.get(iri, 0) + stats["triples"]
+        self.predicates.update(stats["predicates"])
+        self.classes.update(stats["types"])
+        self.studies.update(stats["studies"])
         if study:
-            self.per_study[iri] = dict(sorted(types.items()))
+            self.per_study[iri] = dict(sorted(stats["types"].items()))
 
     def write(self, folder: Path, build: dict) -> list[Path]:
         """Write every artefact into *folder* (the new generation's side folder)."""
@@ -105,3 +101,24 @@ class SideArtefacts:
             path.write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             written.append(path)
         return written
+
+
+def graph_stats(triples) -> dict:
+    """What the artefacts need from one graph: its size, predicates, instances per class
+    (IRIs only) and the studies it types."""
+    import pyoxigraph as ox
+
+    n = 0
+    predicates: set[str] = set()
+    types: Counter = Counter()
+    studies: set[str] = set()
+    for t in triples:
+        n += 1
+        p = t.predicate.value
+        predicates.add(p)
+        if p == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            types[t.object.value] += 1
+            if t.object.value == _STUDY_CLASS:
+                studies.add(t.subject.value)
+    return {"triples": n, "predicates": sorted(predicates), "types": dict(sorted(types.items())),
+            "studies": sorted(studies)}

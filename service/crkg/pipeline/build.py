@@ -464,14 +464,25 @@ def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, cach
     return {"ran": True, "why_not": None}
 
 
+#: Modules of this package that do not take part in converting a study (the build's own
+#: steps after it): a change to them keeps the converted studies in the cache. Any other
+#: module (a new one too) counts as the converter's.
+_NOT_CONVERTER = frozenset({
+    "build.py", "dist.py", "artefacts.py", "reason.py", "rules.py", "shacl_sparql.py",
+    "shacl_validation.py", "shacl_report.py", "rdf_files.py", "validate.py",
+})
+
+
 def _converter_digest() -> str:
-    """What decides a study's converted graph besides its folder: the converter's code
-    (every module of this package, to be safe) and the version."""
+    """What decides a study's converted graph besides its folder: the converter's code,
+    the ontology (mapping.csv is resolved against it), the namespaces and the version."""
     import crkg.namespaces
     import crkg.pipeline
 
     digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
-    for path in sorted(Path(crkg.pipeline.__file__).parent.glob("*.py")) + [Path(crkg.namespaces.__file__)]:
+    modules = [p for p in sorted(Path(crkg.pipeline.__file__).parent.glob("*.py")) if p.name not in _NOT_CONVERTER]
+    ontology = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file())
+    for path in modules + [Path(crkg.namespaces.__file__)] + ontology:
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -779,6 +790,30 @@ def _apply_difference(generation, iri: str, old_path: Path, new_path: Path) -> b
     return True
 
 
+def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache: Path) -> None:
+    """Hand every staged graph's statistics to *side*; a graph unchanged since a build
+    that counted it is not read again (the statistics are cached by its digest)."""
+    import pyoxigraph as ox
+
+    stats_dir = cache / "graph-stats"
+    stats_dir.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for iri, staged in staging.graphs.items():
+        cached = stats_dir / f"{staged.digest}.json"
+        wanted.add(cached.name)
+        try:
+            side.add_stats(iri, json.loads(cached.read_text(encoding="utf-8")), study=iri in study_graphs)
+            continue
+        except (OSError, ValueError, KeyError):
+            pass
+        stats = side.add_graph(iri, ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES),
+                               study=iri in study_graphs)
+        _write_atomically(cached, json.dumps(stats).encode())
+    for old in stats_dir.iterdir():
+        if old.name not in wanted:
+            old.unlink(missing_ok=True)
+
+
 def _write_side_artefacts(folder: Path, staging: _Staging, side, build_info: dict, ontology) -> None:
     """THE place where side artefacts are produced (issue 14 item 5): everything written
     here goes into the new store generation's side folder and is swapped in with it.
@@ -920,11 +955,7 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     staging.graphs = {iri: staging.graphs[iri] for iri in order}
     side = SideArtefacts()
     study_graphs = set(study_iris.values())
-    import pyoxigraph as ox
-
-    for iri, staged in staging.graphs.items():
-        side.add_graph(iri, ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES),
-                       study=iri in study_graphs)
+    _collect_graph_stats(side, staging, study_graphs, cache_dir(store_dir))
     options = build_options(reason=reason)
     info = {"version": __version__, "options": options, "hermit": hermit}
 

@@ -17,7 +17,8 @@ queries can use asserted or inferred facts."
   chain results (``crkg:inCommunity``, ``crkg:theoreticallyContributesTo``), the
   transitive ``crkg:withinArea``, types from subclasses, domains and ranges,
   super-properties and inverses. Sources never contain inferred triples (STYLE.md);
-  this graph goes to ``graph/inferred``.
+  this graph goes to ``graph/inferred``. :func:`closure_lines` is the same on N-Triples
+  lines, the build's path (no rdflib graph on the way).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ W3C OWL 2 Profiles, section 4.3 (tables 4-9), states OWL 2 RL as rules over trip
 owlrl applies all of them generically to every triple in every cycle (~1,500 µs per
 triple measured, bench/FINDINGS.md); ``reasonable`` 0.4 is fast but leaves out property
 chains (prp-spo2), which give ``crkg:inCommunity`` and ``crkg:theoreticallyContributesTo``.
-Here the terminology (TBox) is read once into tables (:class:`Schema`) and the instance
-rules run as a work list over one study's triples, each new triple looked up only
-against the tables it can meet:
+Here the terminology (TBox) is read once into tables (:class:`Schema`, :func:`read_schema`;
+:func:`as_nt` puts them in N-Triples form) and the instance rules run as a work list
+(:func:`infer`) over one study's triples as N-Triples strings (which hash and compare far
+faster than rdflib terms), each new triple looked up only against the tables it can meet:
 
 * cax-sco, cax-eqc1/2 (types from sub- and equivalent classes), prp-dom, prp-rng,
   prp-spo1, prp-eqp1/2, prp-inv1/2, prp-symp, prp-trp, prp-spo2 (chains of any length);
@@ -19,7 +20,13 @@ against the tables it can meet:
 A TBox using a construct outside these tables (class restrictions, intersections,
 ``owl:oneOf``, ``owl:hasKey``, asserted ``owl:sameAs`` ...) is reported by
 :attr:`Schema.unsupported`; :func:`crkg.pipeline.reason.materialise` then falls back to
-owlrl for that graph, so the result is never silently incomplete.
+owlrl for that graph, so the result is never silently incomplete; so does the build for a
+study that carries terminology of its own (:func:`has_own_schema`).
+
+Known difference from owlrl (the closure is otherwise the same: ``tests/unit/test_reason.py``
+compares them on the shipped study): two distinct values of a functional property are a
+contradiction here even when they are literals or resources outside crkg, where owlrl
+would make them ``owl:sameAs`` (or, for literals, say nothing).
 """
 
 from __future__ import annotations
