@@ -71,6 +71,16 @@ def test_without_java_the_store_has_its_inferences_and_says_hermit_was_skipped(n
     assert build_info(store)["options"] == {"reason": True}
 
 
+def test_the_build_serve_starts_needs_no_java(no_java, tmp_path):
+    """``crkg serve`` builds a missing store through ensure_built: inferences, one line."""
+    messages: list[str] = []
+    store = tmp_path / "store"
+    assert ensure_built(store, progress=messages.append)
+    assert _inferred_count(store) > 0
+    assert sum("HermiT check of the ontology skipped" in m for m in messages) == 1
+    assert build_info(store)["hermit"]["ran"] is False
+
+
 def test_without_java_strict_fails_with_the_reason(no_java, tmp_path):
     store = tmp_path / "store"
     with pytest.raises(CrkgError, match="--strict.*HermiT.*no Java runtime") as info:
