@@ -71,10 +71,26 @@ def render(results: dict) -> str:
             out.append(v.strip()[-1500:])
             out.append("```")
         out.append("")
+    search = _search_section()
+    if search:
+        out.append(search)
+        out.append("")
     if FINDINGS.is_file():
         out.append(FINDINGS.read_text(encoding="utf-8").strip())
         out.append("")
     return "\n".join(out)
+
+
+def _search_section() -> str | None:
+    """The full-text search section ``python -m bench.search`` wrote (kept on re-render)."""
+    from bench.search import END, RESULTS, START
+
+    if not RESULTS.is_file():
+        return None
+    text = RESULTS.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        return None
+    return START + text.split(START, 1)[1].split(END, 1)[0] + END
 
 
 # --------------------------------------------------------------------------- sections

@@ -35,6 +35,29 @@ def built(tmp_path_factory) -> Built:
     return Built(root / "store", root / "dist", result)
 
 
+def build_studies(root: Path, folders, reason: bool = True) -> Path:
+    """Build the study *folders* together (a data folder laid out like the repository's,
+    in *root*) with ``crkg build``; returns the store's path (its search index beside it)."""
+    import shutil
+
+    from crkg.paths import DATA_DIR
+    from crkg.pipeline.build import build
+
+    data = root / "data"
+    (data / "studies").mkdir(parents=True)
+    shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
+    for folder in folders:
+        shutil.copytree(folder, data / "studies" / Path(folder).name)
+    build(data_dir=data, store_dir=root / "store", dist_dir=None, reason=reason, progress=lambda _m: None)
+    return root / "store"
+
+
+@pytest.fixture(scope="session")
+def studies_builder():
+    """:func:`build_studies`, as a fixture (test modules cannot import a conftest by name)."""
+    return build_studies
+
+
 @pytest.fixture(scope="session")
 def first_study_text() -> str:
     """The first study's full text, carried in its own folder (``sources/study.zh.txt``)."""

@@ -24,6 +24,8 @@ SUBCOMMANDS = {
     "query": "Run a SPARQL query against the built store.",
     "link": "Propose links to another dataset (Wikidata by default) for review.",
     "push": "Load every named graph into an external SPARQL 1.1 store.",
+    "import": "Import a coded project (REFI-QDA .qdpx/.qde, QualCoder, CSV/XLSX) as a study folder.",
+    "export-qdpx": "Export a study as a REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder.",
 }
 
 
@@ -34,7 +36,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, name):
         if name not in SUBCOMMANDS:
             return None
-        module = importlib.import_module(f"crkg.commands.{name}")
+        module = importlib.import_module(f"crkg.commands.{name.replace('-', '_')}")
         return module.command
 
     def format_commands(self, ctx, formatter):

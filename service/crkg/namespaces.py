@@ -14,7 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, VOID
 __all__ = [
     "DCAT", "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SH", "SKOS", "VOID", "XSD",
     "CRKG", "CRKGSH", "ID", "GRAPH", "ONTOLOGY_IRI", "BASE_IRI",
-    "ORG", "GEO", "FABIO", "CITO", "VANN", "SD", "FOAF", "SCHEMA", "BIBO", "PRISM", "WD", "WDT",
+    "ORG", "GEO", "FABIO", "CITO", "VANN", "SD", "FOAF", "SCHEMA", "BIBO", "PRISM", "WD", "WDT", "OA",
     "FORMATS", "CRKG_DATASET", "VOID_DOCUMENT", "ONTOLOGY_GRAPH", "LINKS_GRAPH", "INFERRED_GRAPH", "study_graph",
     "PREFIXES", "PREFIX_IRIS", "bind_prefixes", "sparql_prologue",
 ]
@@ -37,6 +37,8 @@ FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 SCHEMA = Namespace("https://schema.org/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
+#: W3C Web Annotation (VOCABULARY.md, "Additions"): passages' sources and selectors
+OA = Namespace("http://www.w3.org/ns/oa#")
 WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
 #: W3C format IRIs (https://www.w3.org/ns/formats/), for sd:resultFormat and void:feature.

@@ -12,7 +12,6 @@ for the first study from its coding (the counts agree with ``interventions-per-m
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,17 +28,9 @@ QUESTIONS = sorted(CROSS_DIR.glob("*.rq"))
 
 
 @pytest.fixture(scope="module")
-def two_studies(tmp_path_factory):
-    from crkg.pipeline.build import build
-
-    root = tmp_path_factory.mktemp("cross")
-    data = root / "data"
-    (data / "studies").mkdir(parents=True)
-    shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
-    shutil.copytree(STUDIES_DIR / "xu-chen-shanghai", data / "studies" / "xu-chen-shanghai")
-    shutil.copytree(EXAMPLE, data / "studies" / EXAMPLE.name)
-    build(data_dir=data, store_dir=root / "store", dist_dir=None, reason=False, progress=lambda _m: None)
-    return ox.Store.read_only(str(root / "store"))
+def two_studies(tmp_path_factory, studies_builder):
+    store = studies_builder(tmp_path_factory.mktemp("cross"), [STUDIES_DIR / "xu-chen-shanghai", EXAMPLE], reason=False)
+    return ox.Store.read_only(str(store))
 
 
 def test_there_are_cross_study_questions_with_answers():

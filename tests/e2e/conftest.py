@@ -124,3 +124,48 @@ def server(e2e_store):
     srv.wait_ready()
     yield srv
     srv.stop()
+
+
+def start_serve(store_dir: Path, log: Path, env: dict | None = None, ready_path: str = "/"):
+    """``crkg serve`` (this Python, its own process group) on a free loopback port over
+    *store_dir*, output to *log*; returns (base URL, process) once *ready_path* answers 200.
+    Stop it with :func:`stop_serve`."""
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from crkg.cli import main; main()", "serve",
+             "--host", "127.0.0.1", "--port", str(port), "--store", str(store_dir)],
+            env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"crkg serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + ready_path, timeout=2) as r:
+                if r.status == 200:
+                    return url, process
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"crkg serve did not answer within 60 s:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def serve_process():
+    """(:func:`start_serve`, :func:`stop_serve`), as a fixture (test modules cannot import
+    a conftest by name when several are loaded)."""
+    return start_serve, stop_serve
+
+
+def stop_serve(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a user stops it; then make sure nothing of it is left."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

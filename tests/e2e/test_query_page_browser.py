@@ -11,15 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,12 +46,6 @@ class Server:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _fixture_graphs():
     by_graph = defaultdict(list)
     for quad in ox.parse(path=str(DATASET), format=ox.RdfFormat.TRIG):
@@ -68,7 +55,7 @@ def _fixture_graphs():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, serve_process):
     """``crkg serve`` on a free loopback port, over a store written from the fixture.
 
     ``CRKG_HOME`` points the process at a folder whose ``queries/cq`` holds the fixture's
@@ -81,38 +68,11 @@ def server(tmp_path_factory):
     write_store(store_dir, _fixture_graphs())
     home = root / "home"
     shutil.copytree(CQ, home / "queries" / "cq")
-    port = _free_port()
-    log = root / "serve.log"
-    env = {**os.environ, "CRKG_HOME": str(home), "CRKG_QUERY_TIMEOUT": "10"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from crkg.cli import main; main()", "serve",
-             "--host", "127.0.0.1", "--port", str(port), "--store", str(store_dir)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"crkg serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"crkg serve did not answer within 60 s:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield Server(url, process, log)
-    # Ctrl-C, as a user stops it; then make sure nothing of it is left
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    env = {"CRKG_HOME": str(home), "CRKG_QUERY_TIMEOUT": "10"}
+    start_serve, stop_serve = serve_process
+    url, process = start_serve(store_dir, root / "serve.log", env=env)
+    yield Server(url, process, root / "serve.log")
+    stop_serve(process)
 
 
 def expected_bindings(query: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -111,16 +111,27 @@ startParagraph endParagraph startLine endLine startTurn endTurn startSecond endS
 #: The disaster-management cycle's first phase (the contract's three keep their IRIs).
 ADDITION_INDIVIDUALS = {"DisasterPhase": "Mitigation"}
 
+# --- Imported QDA projects (issue 11; the block at the end of ontology/crkg.ttl) ------------
+
+IMPORT_CLASSES = ["DerivationRule", "DerivedFact"]
+IMPORT_OBJECT_PROPERTIES = ["derivedBy", "derivedFrom", "hasDerivedFact", "factValue"]
+IMPORT_DATA_PROPERTIES = ["codedBy", "mediaStart", "mediaEnd", "region", "page", "caseVariable", "qdaSet"]
+IMPORT_ANNOTATION_PROPERTIES = ["factProperty"]
+#: Not codebook concepts (no skos:inScheme crkg:Codebook): the rules crkg derives facts by.
+IMPORT_INDIVIDUALS = {"DerivationRule": "CoCodingRule"}
+
 
 def _individuals(groups: dict[str, str]):
     return [(cls, name) for cls, names in groups.items() for name in names.split()]
 
 
-ALL_CLASSES = VOCABULARY_CLASSES + EXTENSION_CLASSES + ADDITION_CLASSES
+ALL_CLASSES = VOCABULARY_CLASSES + EXTENSION_CLASSES + ADDITION_CLASSES + IMPORT_CLASSES
 ALL_OBJECT_PROPERTIES = (VOCABULARY_OBJECT_PROPERTIES + EXTENSION_OBJECT_PROPERTIES
-                         + INVERSE_OBJECT_PROPERTIES + ADDITION_OBJECT_PROPERTIES)
-ALL_DATA_PROPERTIES = VOCABULARY_DATA_PROPERTIES + EXTENSION_DATA_PROPERTIES + ADDITION_DATA_PROPERTIES
-ALL_ANNOTATION_PROPERTIES = VOCABULARY_ANNOTATION_PROPERTIES + EXTENSION_ANNOTATION_PROPERTIES
+                         + INVERSE_OBJECT_PROPERTIES + ADDITION_OBJECT_PROPERTIES + IMPORT_OBJECT_PROPERTIES)
+ALL_DATA_PROPERTIES = (VOCABULARY_DATA_PROPERTIES + EXTENSION_DATA_PROPERTIES + ADDITION_DATA_PROPERTIES
+                       + IMPORT_DATA_PROPERTIES)
+ALL_ANNOTATION_PROPERTIES = (VOCABULARY_ANNOTATION_PROPERTIES + EXTENSION_ANNOTATION_PROPERTIES
+                             + IMPORT_ANNOTATION_PROPERTIES)
 ALL_INDIVIDUALS = (_individuals(VOCABULARY_INDIVIDUALS) + _individuals(EXTENSION_INDIVIDUALS)
                    + _individuals(ADDITION_INDIVIDUALS))
 ALL_TERMS = (
@@ -129,6 +140,7 @@ ALL_TERMS = (
     + ALL_DATA_PROPERTIES
     + ALL_ANNOTATION_PROPERTIES
     + [name for _, name in ALL_INDIVIDUALS]
+    + [name for _, name in _individuals(IMPORT_INDIVIDUALS)]
     + ["Codebook"]
 )
 
@@ -159,6 +171,12 @@ def test_data_property_declared(onto, name):
 @pytest.mark.parametrize("name", ALL_ANNOTATION_PROPERTIES)
 def test_annotation_property_declared(onto, name):
     assert (CRKG[name], RDF.type, OWL.AnnotationProperty) in onto
+
+
+@pytest.mark.parametrize(("cls", "name"), _individuals(IMPORT_INDIVIDUALS))
+def test_derivation_rule_declared(onto, cls, name):
+    assert (CRKG[name], RDF.type, OWL.NamedIndividual) in onto
+    assert (CRKG[name], RDF.type, CRKG[cls]) in onto
 
 
 @pytest.mark.parametrize(("cls", "name"), ALL_INDIVIDUALS)

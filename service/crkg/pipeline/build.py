@@ -18,8 +18,10 @@ ARCHITECTURE.md, "Data flow": one direction, no back and forth. The steps are
    report contradictions (disjoint classes, functional properties) as errors;
 6. ``dist/``: N-Quads of the whole dataset, Turtle and JSON-LD per graph, the ontology
    release files and the shapes, with SHA-256 sums (``crkg.pipeline.dist``);
-7. the persistent Oxigraph store, with the side artefacts (``crkg.pipeline.artefacts``),
-   swapped in atomically; an existing store is copied (a RocksDB checkpoint) and only the
+7. the side artefacts (``crkg.pipeline.artefacts``: VoID counts, ``build.json``, the
+   ontology release files, the full-text search index ``crkg.search.index``);
+8. the persistent Oxigraph store, with the side artefacts inside it, swapped in
+   atomically; an existing store is copied (a RocksDB checkpoint) and only the
    graphs that changed are replaced.
 
 The build is deterministic (same sources, same bytes: blank nodes are given
@@ -713,7 +715,7 @@ _FRESH_STORE_SHARE = 0.3
 
 
 def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, str],
-                side, build_info: dict, cache: Path, ontology) -> tuple[int, int, int]:
+                side_folder: Path, cache: Path) -> tuple[int, int, int]:
     """Write the new store generation and swap it in. From an existing store: a copy of
     it (a RocksDB checkpoint) where unchanged graphs stay, a changed graph whose previous
     lines the cache holds gets only its difference (``graph/inferred`` when one study
@@ -754,7 +756,7 @@ def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, 
             generation.remove_graph(iri)
             generation.load(iri, path=staged.path)
             loaded += 1
-        _write_side_artefacts(generation.side_dir, staging, side, build_info, ontology)
+        generation.adopt_side(side_folder)  # the side artefacts go in with the store
         # a fresh store is compacted once; a changed copy is left to RocksDB's own compaction
         generation.commit(optimize=not incremental)
     finally:
@@ -814,21 +816,41 @@ def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache:
             old.unlink(missing_ok=True)
 
 
-def _write_side_artefacts(folder: Path, staging: _Staging, side, build_info: dict, ontology) -> None:
-    """THE place where side artefacts are produced (issue 14 item 5): everything written
-    here goes into the new store generation's side folder and is swapped in with it.
+def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology) -> Path:
+    """THE place where side artefacts are produced (issue 14 item 5). Everything written
+    into the returned folder (in the staging folder) is moved into the new store
+    generation (``NewGeneration.adopt_side``) and swapped in with the store; readers find
+    it through ``crkg.paths.store_side_dir``.
 
     Written now: the VoID counts and ``build.json`` (*side*, a
-    ``crkg.pipeline.artefacts.SideArtefacts`` that has seen every staged graph) and the
-    ontology release files, which ``/ontology`` serves (the same bytes as
-    ``dist/ontology/``). Add new artefacts (a search index, precomputed matrices) here,
-    reading the staged N-Triples (``staging.graphs[iri].path``) one graph at a time.
+    ``crkg.pipeline.artefacts.SideArtefacts`` that has seen every staged graph), the
+    ontology release files (``crkg.paths.store_release_dir``; ``/ontology`` serves them,
+    the same bytes as ``dist/ontology/``) and the full-text search index
+    (``crkg.search.index.index_path``). Add new artefacts here, reading the staged
+    N-Triples (``staging.graphs[iri].path``, with their ``digest`` for caching) one graph
+    at a time.
     """
+    from crkg.paths import STORE_SIDE_DIR_NAME
     from crkg.pipeline.artefacts import RELEASE_SUBDIR
     from crkg.pipeline.ontology import write_release
+    from crkg.search.index import SEARCH_INDEX_FILE, write_index
 
+    folder = staging.dir / STORE_SIDE_DIR_NAME
+    folder.mkdir()
     side.write(folder, build_info)
     write_release(folder / RELEASE_SUBDIR, ontology)
+    write_index(folder / SEARCH_INDEX_FILE, _staged_quads(staging))
+    return folder
+
+
+def _staged_quads(staging: _Staging):
+    """Every staged graph's triples as quads, one graph file at a time."""
+    import pyoxigraph as ox
+
+    for iri, staged in staging.graphs.items():
+        graph = ox.NamedNode(iri)
+        for t in ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES):
+            yield ox.Quad(t.subject, t.predicate, t.object, graph)
 
 
 def _remove_abandoned(store_dir: Path) -> None:
@@ -892,9 +914,11 @@ def build(
     _remove_abandoned(store_dir)
     digest = sources_digest(data_dir)
     previous = read_manifest(store_dir) or {}
+    from crkg.search.index import index_path
+
     if not force and is_up_to_date(store_dir, data_dir, digest, reason=reason, strict=strict) and (
         dist_dir is None or dist_is_intact(dist_dir, previous.get("dist_sums"))
-    ):
+    ) and index_path(store_dir).is_file():
         progress(f"store {store_dir} is up to date with its sources; nothing to do (--force rebuilds)")
         return BuildResult(store_dir, dist_dir, skipped=True, hermit=previous.get("hermit") or {})
     with _terminate_as_interrupt():
@@ -920,7 +944,7 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     if not folders:
         raise CrkgError(f"{studies_dir}: no study folders found (see data/README.md)")
 
-    steps = _Steps(7 if reason else 5, progress)
+    steps = _Steps(8 if reason else 6, progress)
     ontology = steps.run("ontology", load_ontology)
     ontology_lines = canonical_lines(ontology, str(ONTOLOGY_GRAPH))
     staging.write(str(ONTOLOGY_GRAPH), ontology_lines)
@@ -966,10 +990,10 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
             steps.run("write dist/", write_dist, dist_dir, [(i, g.path) for i, g in staging.graphs.items()])
         except OSError as exc:
             raise _write_error(exc, "the release files", dist_dir) from exc
+    side_folder = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology)
     try:
         loaded, changed, kept = steps.run("load store", _load_store, store_dir, staging,
-                                          previous.get("graph_digests") or {}, side, info, cache_dir(store_dir),
-                                          ontology)
+                                          previous.get("graph_digests") or {}, side_folder, cache_dir(store_dir))
     except OSError as exc:
         raise _write_error(exc, "the store", store_dir) from exc
     if kept or changed:

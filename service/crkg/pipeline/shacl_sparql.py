@@ -261,9 +261,7 @@ def _compile_property(shapes: Graph, node: str, prop, out: CompiledShapes) -> No
                 add("UniqueLang", f"?this {p} ?a , ?b . FILTER (!sameTerm(?a, ?b) && lang(?a) != '' "
                     "&& lcase(lang(?a)) = lcase(lang(?b))) BIND(?a AS ?value)")
         elif predicate == SH.nodeKind:
-            test = {"IRI": "!isIRI(?value)", "BlankNode": "!isBlank(?value)", "Literal": "!isLiteral(?value)",
-                    "BlankNodeOrIRI": "isLiteral(?value)", "BlankNodeOrLiteral": "isIRI(?value)",
-                    "IRIOrLiteral": "isBlank(?value)"}.get(str(obj).rsplit("#", 1)[-1])
+            test = _NODE_KIND_TESTS.get(str(obj).rsplit("#", 1)[-1])
             if test is None:
                 out.unsupported.append(f"{source} sh:nodeKind {obj}")
             else:
@@ -278,7 +276,7 @@ def _compile_property(shapes: Graph, node: str, prop, out: CompiledShapes) -> No
         elif predicate == SH.qualifiedValueShape:
             condition = _qualified_condition(shapes, obj)
             if condition is None:
-                out.unsupported.append(f"{source} sh:qualifiedValueShape other than a language list or a class")
+                out.unsupported.append(f"{source} sh:qualifiedValueShape other than a language list, a class or a node kind")
                 continue
             low, high = shapes.value(prop, SH.qualifiedMinCount), shapes.value(prop, SH.qualifiedMaxCount)
             if low is not None:
@@ -302,8 +300,17 @@ def _compile_property(shapes: Graph, node: str, prop, out: CompiledShapes) -> No
             out.unsupported.append(f"{source} {predicate}")
 
 
+#: sh:nodeKind values (SHACL §4.1.3) → the SPARQL test that ``?value`` is NOT of that kind.
+_NODE_KIND_TESTS = {
+    "IRI": "!isIRI(?value)", "BlankNode": "!isBlank(?value)", "Literal": "!isLiteral(?value)",
+    "BlankNodeOrIRI": "isLiteral(?value)", "BlankNodeOrLiteral": "isIRI(?value)",
+    "IRIOrLiteral": "isBlank(?value)",
+}
+
+
 def _qualified_condition(shapes: Graph, shape) -> str | None:
-    """A qualified value shape as a condition on ``?v``: ``sh:languageIn`` or one ``sh:class``."""
+    """A qualified value shape as a condition on ``?v``: ``sh:languageIn``, one ``sh:class``
+    or one ``sh:nodeKind``."""
     predicates = set(shapes.predicates(shape, None)) - {RDF.type}
     if predicates == {SH.languageIn}:
         tags = " || ".join(f"langMatches(lang(?v), {Literal(str(t)).n3()})"
@@ -311,6 +318,9 @@ def _qualified_condition(shapes: Graph, shape) -> str | None:
         return f"FILTER (isLiteral(?v) && ({tags}))"
     if predicates == {SH["class"]}:
         return f"?v rdf:type/rdfs:subClassOf* <{shapes.value(shape, SH['class'])}> ."
+    if predicates == {SH.nodeKind}:
+        test = _NODE_KIND_TESTS.get(str(shapes.value(shape, SH.nodeKind)).rsplit("#", 1)[-1])
+        return None if test is None else f"FILTER (!({test.replace('?value', '?v')}))"
     return None
 
 

@@ -93,7 +93,7 @@ ANCHORED_SECTIONS = ("passages", "quotes", "observations")
 MAPPING_FILE = "mapping.csv"
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _ABSOLUTE_RE = re.compile(r"^https?://")
 
 
@@ -420,7 +420,7 @@ class _Converter:
                 return None
             ok = True
             for lang, text in value.items():
-                if not isinstance(lang, str) or not _LANG_RE.match(lang):
+                if not isinstance(lang, str) or not LANG_RE.match(lang):
                     self.problem(item, item.path, line, f"field {name!r}: {lang!r} is not a language tag "
                                  "(BCP 47, e.g. en, zh, hu; quote text that contains a comma)")
                     ok = False
@@ -682,6 +682,14 @@ def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
     if mapping.is_file():
         sources.append(mapping)
         code_types = conv.apply_mapping(graph, mapping)
+        if code_types and not conv.problems:
+            # Codes mapped ``type,Intervention`` become interventions by the co-coding rule
+            # (data/README.md, "Importing from a QDA tool"); what they lack is a warning.
+            from crkg.pipeline.derive import derive_folder
+
+            derived = derive_folder(folder, mapping)
+            graph += derived.graph
+            conv.warnings += derived.warnings + derived.coverage
     if conv.problems:
         count = len(conv.problems)
         raise CrkgError(f"study {conv.key!r}: {count} problem{'s' if count > 1 else ''}:\n"

@@ -413,6 +413,12 @@ class NewGeneration:
         except (SyntaxError, ValueError) as exc:
             raise CrkgError(f"graph {iri}: cannot load it as {media_type}: {exc}") from exc
 
+    def adopt_side(self, folder: Path) -> None:
+        """Move a finished side folder (the build's artefacts) into this generation."""
+        if self.side_dir.exists():
+            shutil.rmtree(self.side_dir)
+        os.rename(folder, self.side_dir)
+
     def remove_triples(self, iri: str, data: bytes) -> None:
         """Remove the N-Triples *data* (no blank nodes) from the named graph *iri*."""
         import pyoxigraph as ox

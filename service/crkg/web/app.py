@@ -31,6 +31,11 @@ BLUEPRINTS = (
     "crkg.web.dumps:bp",
     "crkg.web.void:bp",
     "crkg.web.query_page:bp",
+    # the evidence views (issue 12)
+    "crkg.web.studies:bp",
+    "crkg.web.evidence:bp",
+    "crkg.web.search:bp",
+    "crkg.web.citations:bp",
 )
 
 STORE_KEY = "crkg.store"

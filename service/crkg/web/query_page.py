@@ -56,6 +56,17 @@ class Example:
     title: str
     description: str
     query: str
+    #: ``# title-zh:`` (queries/README.md); empty when the file has none
+    title_zh: str = ""
+
+    def title_in(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" and self.title_zh else self.title
+
+    def other_title(self, lang: str) -> tuple[str, str] | None:
+        """(title, language) in the other language, if the file has both."""
+        if not self.title_zh or self.title_zh == self.title:
+            return None
+        return (self.title, "en") if lang == "zh" else (self.title_zh, "zh")
 
 
 def cq_dir() -> Path:
@@ -83,6 +94,7 @@ def load_examples(folder: Path) -> list[Example]:
                 # The competency questions state the scholar's question (queries/README.md).
                 description=headers.get("description") or headers.get("question", ""),
                 query=text,
+                title_zh=headers.get("title-zh", ""),
             )
         )
     return examples
@@ -100,6 +112,9 @@ def _start_query() -> str:
 
 def render_query_page(status: int = 200) -> Response:
     """The query page as a complete response (HTML, with its Content-Security-Policy)."""
+    from crkg.web.views_common import lang_links
+
+    lang = reader_lang()
     examples = load_examples(cq_dir())
     config = {
         "endpoint": request.script_root + "/sparql",
@@ -107,17 +122,16 @@ def render_query_page(status: int = 200) -> Response:
         "iris": {"base": BASE_IRI, "ontology": ONTOLOGY_IRI, "terms": str(CRKG), "pages": link_base()},
         "startQuery": _start_query(),
         "examples": [
-            {"name": e.name, "title": e.title, "description": e.description, "query": e.query}
+            {"name": e.name, "title": e.title_in(lang), "description": e.description, "query": e.query}
             for e in examples
         ],
     }
-    lang = reader_lang()
     html = render_template(
         "query.html",
         lang=lang,
         ui=UI[lang],
         version=__version__,
-        lang_links=None,
+        lang_links=lang_links(),
         examples=examples,
         config=config,
         endpoint_display=endpoint_url(),

@@ -257,8 +257,11 @@ def _resource_response(iri: str, path_url: str) -> Response:
         return rdf_response(triples, media, first=iri)
     lang = reader_lang()
     view = resource_view(iri, triples, lang, _inferred_only(iri))
+    from crkg.web.views_panel import panel  # the evidence views' part of the page
+
     return render("resource.html", lang, resource=view, alternates=alternates(path_url),
-                   incoming_limit=INCOMING_LIMIT, query_href=query_link(iri, view["title"]))
+                  incoming_limit=INCOMING_LIMIT, query_href=query_link(iri, view["title"]),
+                  views_panel=panel(iri, {t["iri"] for t in view["types"] if t.get("iri")}, lang))
 
 
 # ------------------------------------------------------------------------------ routes
