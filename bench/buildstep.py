@@ -1,7 +1,7 @@
 """One build, run in its own process so its time, memory and time limit are its own.
 
     python -m bench.buildstep --data DIR --store DIR [--dist DIR] [--no-reason]
-                              [--load-only] [--profile FILE] --json FILE
+                              [--load-only | --incremental] [--profile FILE] --json FILE
 
 ``crkg build`` itself (``crkg.pipeline.build.build``) with its per-step timings, the
 total wall time and the process's peak resident memory written to ``--json``. The
@@ -9,8 +9,10 @@ parent reads the progress lines as they come, so a build stopped by the time lim
 still tells which steps finished and how long they took.
 
 ``--load-only`` is the bench's own short cut for a serving store when the full build
-would not finish in time: ontology + conversion + store load (and the N-Quads dump),
-with no SHACL validation and no reasoning. RESULTS.md says when it was used.
+would not finish in time: ontology + conversion + store load, with no SHACL validation
+and no reasoning. RESULTS.md says when it was used. ``--incremental`` runs ``crkg build``
+as a user does after copying a study folder in (no ``--force``): the measure of "adding
+one study to a built corpus".
 """
 
 from __future__ import annotations
@@ -29,27 +31,34 @@ def _progress(message: str) -> None:
 
 
 def load_only(data_dir: Path, store_dir: Path, dist_dir: Path | None) -> dict:
-    import pyoxigraph as ox
-
+    """Ontology + each study converted and loaded (no SHACL, no reasoning, no dist/)."""
+    from crkg.namespaces import ONTOLOGY_GRAPH
     from crkg.pipeline import build as pipeline
     from crkg.pipeline.ontology import load_ontology
     from crkg.pipeline.studies import discover_studies, load_study
-    from crkg.namespaces import ONTOLOGY_GRAPH
+    from crkg.store.embedded import NewGeneration
 
-    steps = pipeline._Steps(4, _progress)
     studies_dir, _links = pipeline.resolve_data_dir(data_dir)
-    ontology = steps.run("ontology", load_ontology)
-    studies = steps.run("convert", lambda: [load_study(f) for f in discover_studies(studies_dir)])
-    graphs = {str(ONTOLOGY_GRAPH): ontology}
-    for study in sorted(studies, key=lambda s: s.key):
-        graphs[str(study.graph_iri)] = study.graph
-    dataset = steps.run("to dataset", pipeline._to_dataset, graphs)
-    if dist_dir is not None:
-        dist_dir.mkdir(parents=True, exist_ok=True)
-        steps.run("write N-Quads", lambda: (dist_dir / "crkg.nq").write_bytes(
-            ox.serialize(pipeline._sorted_quads(dataset), format=ox.RdfFormat.N_QUADS)))
-    steps.run("load store", pipeline._load_store, store_dir, dataset, list(graphs))
-    return {"timings": steps.timings, "graphs": {k: len(g) for k, g in graphs.items()}}
+    timings, graphs = {}, {}
+    t0 = time.perf_counter()
+    generation = NewGeneration(store_dir)
+    try:
+        ontology = load_ontology()
+        lines = pipeline.canonical_lines(ontology, str(ONTOLOGY_GRAPH))
+        generation.load(str(ONTOLOGY_GRAPH), b"".join(lines))
+        graphs[str(ONTOLOGY_GRAPH)] = len(lines)
+        for folder in discover_studies(studies_dir):
+            study = load_study(folder)
+            lines = pipeline.canonical_lines(study.graph, str(study.graph_iri))
+            generation.load(str(study.graph_iri), b"".join(lines))
+            graphs[str(study.graph_iri)] = len(lines)
+        timings["convert and load"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        generation.commit()
+        timings["commit store"] = time.perf_counter() - t1
+    finally:
+        generation.abort()
+    return {"timings": timings, "graphs": graphs}
 
 
 def main(argv=None) -> int:
@@ -59,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dist", type=Path)
     parser.add_argument("--no-reason", action="store_true")
     parser.add_argument("--load-only", action="store_true")
+    parser.add_argument("--incremental", action="store_true",
+                        help="an ordinary `crkg build` over the existing store (not --force)")
     parser.add_argument("--profile", type=Path, help="write cProfile stats here")
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -75,8 +86,8 @@ def main(argv=None) -> int:
     else:
         from crkg.pipeline.build import build
 
-        result = build(data_dir=args.data, store_dir=args.store, dist_dir=args.dist, force=True,
-                       reason=not args.no_reason, progress=_progress)
+        result = build(data_dir=args.data, store_dir=args.store, dist_dir=args.dist,
+                       force=not args.incremental, reason=not args.no_reason, progress=_progress)
         out = {"timings": result.timings, "graphs": result.graphs}
     out["total"] = time.perf_counter() - start
     out["peak_rss_mib"] = self_hwm_mib()

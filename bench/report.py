@@ -32,6 +32,9 @@ NAMES = {"oxigraph": "pyoxigraph in-process", "crkg": "crkg /sparql", "virtuoso"
 
 # Targets of issue 6 item 3
 T_OX, T_VIRT, T_RDFLIB, T_RSS, T_START, T_VALIDATE = 1.25, 1.0, 25.0, 600.0, 1.5, 0.100
+# Targets of issue 14 item 4: full build at 1e6 with reasoning (s, MB), one study added (s),
+# full build at 1e5 over pyoxigraph's bulk load of the same N-Quads
+T_BUILD_1E6_S, T_BUILD_1E6_MB, T_ADD_ONE_S, T_BULK_RATIO = 180.0, 1000.0, 10.0, 10.0
 
 
 def ms(x) -> str:
@@ -119,7 +122,7 @@ def _lat(results, system, label):
 
 
 def _targets(results: dict) -> list[str]:
-    out = ["## Targets (issue 6 item 3)", "",
+    out = ["## Targets (issue 6 item 3, issue 14 item 4)", "",
            "Each miss is explained, with the profile and a measured fix, in the findings at the "
            "end (numbers in the last column).", "",
            "| target | measured | met? | findings |", "|---|---|---|---|"]
@@ -182,15 +185,67 @@ def _targets(results: dict) -> list[str]:
     val = results.get("validate", {})
     if val:
         parts, met = [], True
+
+        def took(v):  # the build's own pass where measured (issue 14 item 3), else pySHACL
+            return v.get("sparql_median_s", v["median_s"])
+
         for name, v in val.items():
-            parts.append(f"{name} ({v['triples']} triples): {v['median_s'] * 1000:.0f} ms")
-            met = met and v["median_s"] < T_VALIDATE
-        worst = max(v["median_s"] for v in val.values())
+            how = "SPARQL pass" if "sparql_median_s" in v else "pySHACL"
+            parts.append(f"{name} ({v['triples']} triples): {took(v) * 1000:.0f} ms ({how})")
+            met = met and took(v) < T_VALIDATE
+        worst = max(took(v) for v in val.values())
+        refs = "10, 17" if any("sparql_median_s" in v for v in val.values()) else "10"
         out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | {'; '.join(parts)} | "
-                   f"{'yes' if met else f'no: {worst / T_VALIDATE:.1f}× the limit'} | 10 |")
+                   f"{'yes' if met else f'no: {worst / T_VALIDATE:.1f}× the limit'} | {refs} |")
     else:
         out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | not measured | – | |")
+    out += _build_targets(results)
     out.append("")
+    return out
+
+
+def _ok_runs(entry: dict) -> list[dict]:
+    return [r for r in entry.get("runs", []) if r.get("status") == "ok"]
+
+
+def _spread(xs: list[float], unit: str = " s") -> str:
+    """Median and range of every run (issue 14 item 6: all runs, not the last)."""
+    if len(xs) == 1:
+        return f"{xs[0]:.1f}{unit}"
+    return f"{statistics.median(xs):.1f}{unit} (median of {len(xs)}; {min(xs):.1f}–{max(xs):.1f})"
+
+
+def _build_targets(results: dict) -> list[str]:
+    """Issue 14 item 4, from every measured build run."""
+    out = []
+    builds = results.get("build", {})
+    big = builds.get("1e6")
+    if big and _ok_runs(big) and big.get("mode") == "full":
+        ok = _ok_runs(big)
+        totals = [r["total"] for r in ok]
+        rss = max(r["peak_rss_mib"] for r in ok)
+        met = statistics.median(totals) <= T_BUILD_1E6_S and rss * 1.048576 <= T_BUILD_1E6_MB
+        out.append(f"| full build at 1e6 with reasoning ≤ {T_BUILD_1E6_S:.0f} s, ≤ {T_BUILD_1E6_MB:.0f} MB | "
+                   f"{_spread(totals)}, peak {rss:.0f} MiB | {'yes' if met else 'no'} | 15–18 |")
+    elif big:
+        last = (big.get("runs") or [{}])[-1]
+        out.append(f"| full build at 1e6 with reasoning ≤ {T_BUILD_1E6_S:.0f} s, ≤ {T_BUILD_1E6_MB:.0f} MB | "
+                   f"{big.get('mode')}: {last.get('status', 'not run')} | no | 15–18 |")
+    else:
+        out.append(f"| full build at 1e6 with reasoning ≤ {T_BUILD_1E6_S:.0f} s | not measured | – | |")
+    for label, entry in builds.items():
+        add = entry.get("add_one")
+        if add and add.get("status") == "ok":
+            out.append(f"| one study added to the built {label} corpus ≤ {T_ADD_ONE_S:.0f} s (`crkg build`) | "
+                       f"{add['wall']:.1f} s end to end ({add['total']:.1f} s in the build) | "
+                       f"{'yes' if add['wall'] <= T_ADD_ONE_S else 'no'} | 16 |")
+    e5 = builds.get("1e5")
+    if e5 and _ok_runs(e5) and e5.get("bulk_load_nquads_s"):
+        totals = [r["total"] for r in _ok_runs(e5)]
+        r = statistics.median(totals) / e5["bulk_load_nquads_s"]
+        out.append(f"| full build at 1e5 ≤ {T_BULK_RATIO:.0f}× pyoxigraph's bulk load of its N-Quads | "
+                   f"{r:.1f}× ({_spread(totals)} vs {e5['bulk_load_nquads_s']:.1f} s) | "
+                   f"{'yes' if r <= T_BULK_RATIO else 'no'} | 16, 18 |")
     return out
 
 
@@ -200,9 +255,11 @@ def _build(results: dict) -> list[str]:
         return []
     out = ["## (a) Build", "",
            "`crkg build` (`crkg.pipeline.build.build`, no `dist/`) in a child process on generated "
-           "studies; seconds per step (`BuildResult.timings`; *other* = total − steps: "
-           "rdflib → pyoxigraph dataset and canonicalisation, which are not a timed step), median "
-           "over the runs; peak RSS of the build process.", ""]
+           "studies, each run from an empty store; seconds per step (`BuildResult.timings`; "
+           "convert / SHACL validation / stage studies are the parts of the one streamed step "
+           "over the studies; *other* = total − steps: the sources' digest, the graph statistics "
+           "for the side artefacts, the manifest), median over the runs; peak RSS of the build "
+           "process.", ""]
     steps: list[str] = []
     for b in builds.values():
         for r in b["runs"]:
@@ -390,8 +447,15 @@ def _validate_start(results: dict) -> list[str]:
                 "`crkg.pipeline.validate.validate(study_graph, ontology=...)`, median over the runs after "
                 "one warm-up (shapes parsed once). The build validates each study on its own, so this "
                 "does not grow with the rest of the graph.", "",
-                "| study | triples | median ms | conforms |", "|---|---|---|---|"]
+                "The build first runs the shapes compiled to SPARQL (`crkg.pipeline.shacl_sparql`, "
+                "load of ontology + study into an in-memory store included) and pySHACL only when that "
+                "finds something; both are timed here (wall clock; CPU seconds of the SPARQL pass too).", "",
+                "| study | triples | pySHACL median ms | SPARQL pass median ms (CPU ms) | results | conforms |",
+                "|---|---|---|---|---|---|"]
         for name, v in val.items():
-            out.append(f"| {name} | {v['triples']} | {v['median_s'] * 1000:.0f} | {v['conforms']} |")
+            sp = (f"{v['sparql_median_s'] * 1000:.0f} ({v['sparql_cpu_s'] * 1000:.0f})"
+                  if "sparql_median_s" in v else "–")
+            out.append(f"| {name} | {v['triples']} | {v['median_s'] * 1000:.0f} | {sp} | "
+                       f"{v.get('sparql_results', '–')} | {v['conforms']} |")
         out.append("")
     return out

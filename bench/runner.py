@@ -58,15 +58,37 @@ def step_name(name: str) -> str:
     return re.sub(r"^convert\b.*", "convert", name)
 
 
+def empty_store(store: Path) -> None:
+    """Remove a store and everything the build keeps beside it (generations, manifest,
+    closure cache), so a measured build starts from nothing (issue 14 item 6: otherwise
+    runs 2-3 of a size skip validation and reasoning and measure the skip path)."""
+    if store.is_symlink() or store.is_file():
+        store.unlink()
+    elif store.is_dir():
+        shutil.rmtree(store)
+    for sibling in store.parent.glob(f".{store.name}.*"):
+        shutil.rmtree(sibling, ignore_errors=True)
+    for name in (f"{store.name}.manifest.json",):
+        (store.parent / name).unlink(missing_ok=True)
+    shutil.rmtree(store.parent / f"{store.name}.cache", ignore_errors=True)
+
+
 def run_build(data: Path, store: Path, out_json: Path, *, timeout: float, mode: str = "full",
-              profile: Path | None = None, log_file: Path | None = None) -> dict:
-    """One build in a child process; returns timings (partial when it was stopped)."""
+              profile: Path | None = None, log_file: Path | None = None, incremental: bool = False) -> dict:
+    """One build in a child process; returns timings (partial when it was stopped).
+
+    It starts from an empty store (:func:`empty_store`) unless *incremental* (then it is
+    ``crkg build`` over the store as it is, as a user runs it after adding a study)."""
     cmd = [sys.executable, "-m", "bench.buildstep", "--data", str(data), "--store", str(store),
            "--json", str(out_json)]
     if mode == "load-only":
         cmd.append("--load-only")
     elif mode == "no-reason":
         cmd.append("--no-reason")
+    if incremental:
+        cmd.append("--incremental")
+    else:
+        empty_store(store)
     if profile:
         cmd += ["--profile", str(profile)]
     if out_json.exists():
@@ -111,7 +133,8 @@ def run_build(data: Path, store: Path, out_json: Path, *, timeout: float, mode: 
     wall = time.perf_counter() - start
     if log_file:
         log_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = {"status": status, "wall": wall, "timings": steps, "peak_rss_mib": peak[0], "mode": mode}
+    result = {"status": status, "wall": wall, "timings": steps, "peak_rss_mib": peak[0], "mode": mode,
+              "loadavg": os.getloadavg()[0]}
     if status == "ok" and out_json.is_file():
         data_out = json.loads(out_json.read_text(encoding="utf-8"))
         result.update(timings={step_name(k): v for k, v in data_out["timings"].items()}, total=data_out["total"],
@@ -128,6 +151,7 @@ def stage_build(args, results: dict) -> None:
         label = size_label(size)
         data = out / f"data-{label}"
         log(f"build {label}: generating")
+        shutil.rmtree(data / "studies" / ADDED_STUDY, ignore_errors=True)  # left by an earlier run
         manifest = generate(data, size, args.seed, with_shipped=args.with_shipped)
         repeats = args.build_repeats if size <= 1e4 else 1
         no_reason = args.no_reason or size > args.reason_up_to
@@ -145,6 +169,10 @@ def stage_build(args, results: dict) -> None:
             save(args, results)
             if res["status"] != "ok":
                 break
+        if entry["runs"] and entry["runs"][-1]["status"] == "ok":
+            measure_bulk_load(args, entry, out / f"store-{label}", label)
+            measure_add_one(args, entry, data, out / f"store-{label}", label, no_reason)
+            save(args, results)
         if size == args.profile_size and entry["runs"] and entry["runs"][-1]["status"] == "ok":
             log(f"build {label}: profiling one more run with cProfile")
             prof = out / f"build-{label}.prof"
@@ -155,6 +183,48 @@ def stage_build(args, results: dict) -> None:
                 entry["profile"] = summarise_profile(prof, out / f"profile-build-{label}.txt")
             shutil.rmtree(out / f"store-{label}-prof", ignore_errors=True)
             save(args, results)
+
+
+def measure_bulk_load(args, entry: dict, store: Path, label: str) -> None:
+    """pyoxigraph's own bulk load of the same N-Quads into an empty store (flush and
+    optimise included, as the build's store step does), in a child process: the peer the
+    full build is compared with (issue 14 item 4: at 1e5, build ≤ 10× this)."""
+    dump = args.out / f"dump-{label}.nq"
+    dump_nquads(store, dump)
+    target = args.out / f"bulk-{label}"
+    shutil.rmtree(target, ignore_errors=True)
+    code = ("import sys, time, pyoxigraph as ox; t = time.perf_counter(); s = ox.Store(sys.argv[1]); "
+            "s.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS); s.flush(); s.optimize(); "
+            "print(time.perf_counter() - t)")
+    done = subprocess.run([sys.executable, "-c", code, str(target), str(dump)], capture_output=True,
+                          text=True, timeout=args.build_timeout)
+    shutil.rmtree(target, ignore_errors=True)
+    if done.returncode == 0:
+        entry["bulk_load_nquads_s"] = float(done.stdout.strip())
+        log(f"build {label}: pyoxigraph bulk load of the same N-Quads: {entry['bulk_load_nquads_s']:.1f} s")
+    else:
+        entry["bulk_load_error"] = done.stderr[-1500:]
+
+
+#: The study measure_add_one copies into a built corpus.
+ADDED_STUDY = "synth-added"
+
+
+def measure_add_one(args, entry: dict, data: Path, store: Path, label: str, no_reason: bool) -> None:
+    """Copy one ordinary study (the shipped study's size: 8 communities) into the built
+    corpus and run `crkg build` as a user would (no --force): end to end, in a child."""
+    from bench.generate import write_study
+
+    folder = data / "studies" / ADDED_STUDY
+    if folder.exists():
+        raise RuntimeError(f"{folder} is already in the corpus: the measure would be of nothing")
+    write_study(folder, 9999, 8, args.seed)
+    res = run_build(data, store, args.out / f"build-{label}-add.json", timeout=args.build_timeout,
+                    mode="no-reason" if no_reason else "full", incremental=True,
+                    log_file=args.out / f"build-{label}-add.log")
+    entry["add_one"] = res
+    log(f"build {label}: adding one study: {res['status']} in {res['wall']:.1f} s; {fmt_steps(res['timings'])}")
+    # the study stays: the store holds it, and serving must not find the store stale
 
 
 def fmt_steps(timings: dict) -> str:
@@ -459,6 +529,13 @@ def stage_validate(args, results: dict) -> None:
     shutil.copyfile(REPO / "data" / "context.jsonld", folder.parent.parent / "context.jsonld")
     write_study(folder, 0, 8, args.seed)
     cases.append(("a generated study (8 communities)", load_study(folder)))
+    from crkg.namespaces import ONTOLOGY_GRAPH
+    from crkg.pipeline.build import canonical_lines
+    from crkg.pipeline.shacl_sparql import quick_results
+    from crkg.pipeline.validate import load_shapes
+
+    shapes = load_shapes()
+    ontology_nt = b"".join(canonical_lines(ontology, str(ONTOLOGY_GRAPH)))
     entry = {}
     for name, study in cases:
         validate(study.graph, ontology=ontology)  # warm: shapes parsed and cached once
@@ -469,8 +546,21 @@ def stage_validate(args, results: dict) -> None:
             r = validate(study.graph, ontology=ontology)
             times.append(time.perf_counter() - t0)
             conforms = conforms and r.conforms
+        # what the build runs for a study (crkg.pipeline.build._conforms_quickly): the shapes
+        # compiled to SPARQL over ontology + study in an in-memory store, load included
+        data_nt = b"".join(canonical_lines(study.graph, str(study.graph_iri)))
+        quick_results(data_nt, ontology_nt, shapes)  # warm: shapes compiled once
+        sparql, sparql_cpu, found = [], [], None
+        for _ in range(args.repeats):
+            t0, c0 = time.perf_counter(), time.process_time()
+            found = quick_results(data_nt, ontology_nt, shapes)
+            sparql.append(time.perf_counter() - t0)
+            sparql_cpu.append(time.process_time() - c0)
         entry[name] = {"triples": len(study.graph), "median_s": statistics.median(times),
-                       "conforms": conforms}
+                       "conforms": conforms, "sparql_median_s": statistics.median(sparql),
+                       "sparql_cpu_s": statistics.median(sparql_cpu),
+                       "sparql_results": None if found is None else len(found),
+                       "loadavg": os.getloadavg()[0]}
         log(f"validate: {name}: {entry[name]}")
     results["validate"] = entry
     save(args, results)

@@ -42,8 +42,18 @@ RELEASE_RDFXML = "crkg.owl"
 RELEASE_CATALOG = "catalog-v001.xml"
 
 
+#: The folder inside a store generation (the directory the store's link points to) that
+#: holds what the build writes beside the data, so it is swapped in with the store
+#: (``crkg.pipeline.artefacts``); RocksDB ignores a sub-folder of its directory.
+STORE_SIDE_DIR_NAME = "crkg-side"
+
+
+def store_side_dir(store_dir) -> Path:
+    """The side folder of the store generation *store_dir* points to now (link resolved)."""
+    return Path(os.path.realpath(store_dir)) / STORE_SIDE_DIR_NAME
+
+
 def store_release_dir(store_dir) -> Path:
-    """Where the build puts the release files of the store at *store_dir*: beside it, as
-    the manifest is (never inside RocksDB's own folder): ``<store>.release/``."""
-    store_dir = Path(store_dir)
-    return store_dir.with_name(store_dir.name + ".release")
+    """Where the build puts the release files of the store at *store_dir*: in the side
+    folder of its generation (``<generation>/crkg-side/release/``), swapped in with it."""
+    return store_side_dir(store_dir) / "release"

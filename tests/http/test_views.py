@@ -370,11 +370,13 @@ def test_search_without_an_index_says_how_to_get_one(fixture_store):
 
 
 def test_index_is_written_beside_the_store_by_the_build(built):
+    """In the side folder of the store's generation: swapped in with the store."""
+    from crkg.paths import store_side_dir
     from crkg.search.index import index_path
     from crkg.search.query import connect
 
     path = index_path(built.store_dir)
-    assert path.parent == built.store_dir.parent and path.is_file()
+    assert path.parent == store_side_dir(built.store_dir) and path.is_file()
     con = connect(path)
     try:
         (n,) = con.execute("SELECT COUNT(*) FROM docs WHERE field = 'text'").fetchone()

@@ -110,7 +110,7 @@ def test_shapes_are_parsed_once_per_file_version(tmp_path):
 def test_the_remembering_shapes_graph_forgets_on_every_change():
     from rdflib import Literal
 
-    from crkg.pipeline.validate import _MemoGraph
+    from crkg.pipeline.shacl_validation import _MemoGraph
 
     g = _MemoGraph()
     s, p = URIRef(EX + "s"), URIRef(EX + "p")
@@ -126,7 +126,7 @@ def test_the_remembering_shapes_graph_forgets_on_every_change():
 
 
 def test_a_sparql_constraint_is_parsed_once():
-    from crkg.pipeline.validate import _prepared_query
+    from crkg.pipeline.shacl_validation import _prepared_query
 
     data = _graph(DUPLICATE_REFERENCES)
     validate(data)

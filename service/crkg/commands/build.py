@@ -19,13 +19,17 @@ from crkg.paths import DATA_DIR, DEFAULT_DIST_DIR, DEFAULT_STORE_DIR
 @click.option("--no-dist", is_flag=True, help="Do not write release files.")
 @click.option("--force", is_flag=True, help="Rebuild even if the store is up to date.")
 @click.option("--no-reason", is_flag=True, help="Skip HermiT and the OWL 2 RL closure (faster; no graph/inferred).")
-def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason):
+@click.option("--strict", is_flag=True,
+              help="Fail when the HermiT check of the ontology cannot run (no Java runtime); "
+                   "without it the build goes on and says the check was skipped.")
+def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason, strict):
     """Convert, validate, reason and load all studies into the store and dist/.
 
     Exit codes: 0 built (or up to date); 1 a study does not conform to the shapes
-    or the ontology is inconsistent; 2 error (unreadable or unparsable source).
+    or the ontology is inconsistent; 2 error (unreadable or unparsable source, a
+    store or dist/ that cannot be written, --strict without Java).
     """
     from crkg.pipeline.build import build
 
     build(data_dir=data_dir, store_dir=store_dir, dist_dir=None if no_dist else dist_dir,
-          force=force, reason=not no_reason)
+          force=force, reason=not no_reason, strict=strict)

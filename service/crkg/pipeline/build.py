@@ -3,33 +3,55 @@
 ARCHITECTURE.md, "Data flow": one direction, no back and forth. The steps are
 
 1. the ontology (version stamped from pyproject.toml) and the SHACL shapes;
-2. every study folder converted (YAML-LD + BibTeX) into its own named graph;
+2. HermiT on the ontology (TBox and codebook): consistent, every class satisfiable.
+   Skipped, with one line saying so and how to run it, when there is no Java runtime
+   (issue 15: serving needs no Java); ``strict`` makes that an error;
 3. the linksets of ``links/`` into ``graph/links``;
-4. SHACL validation of each study (errors name the source file and item key);
-5. HermiT: the ontology with all data is consistent, every class satisfiable;
-6. the OWL 2 RL closure, minus what is asserted, into ``graph/inferred``;
-7. ``dist/``: N-Quads of the whole dataset, Turtle and JSON-LD per graph, the
-   ontology release files and the shapes, with SHA-256 sums;
-8. the persistent Oxigraph store, swapped in atomically;
-9. the full-text search index beside it (``crkg.search.index``), renamed into place after it.
+4. every study folder, **one at a time** (issue 14: memory bounded by the largest
+   study, not the corpus): converted into its own named graph, validated with SHACL when
+   it changed (errors name the source file and item key), written as sorted, canonical
+   N-Triples into a staging folder beside the store;
+5. the OWL 2 RL closure, study by study (``crkg.pipeline.rules``), of each study with
+   the ontology and the shared resources it reaches (places, works ... that other studies
+   and the linksets also describe), minus what is asserted, into ``graph/inferred``; a
+   study whose inputs did not change reuses its closure from the build cache. The rules
+   report contradictions (disjoint classes, functional properties) as errors;
+6. ``dist/``: N-Quads of the whole dataset, Turtle and JSON-LD per graph, the ontology
+   release files and the shapes, with SHA-256 sums (``crkg.pipeline.dist``);
+7. the side artefacts (``crkg.pipeline.artefacts``: VoID counts, ``build.json``, the
+   ontology release files, the full-text search index ``crkg.search.index``);
+8. the persistent Oxigraph store, with the side artefacts inside it, swapped in
+   atomically; an existing store is copied (a RocksDB checkpoint) and only the
+   graphs that changed are replaced.
 
 The build is deterministic (same sources, same bytes: blank nodes are given
 canonical labels and every serialisation is sorted) and skips itself when a manifest
-of the sources' digests says nothing changed. Nothing here knows about HTTP.
+of the sources' digests and the build options says nothing changed and ``dist/`` matches
+its sums. A failed write (disk full, read-only folder) is a :class:`CrkgError` (exit 2)
+that leaves the old store and ``dist/`` as they were. Nothing here knows about HTTP.
+
+The manifest (``<store>.manifest.json``, :func:`read_manifest`) records, besides the
+digests: ``options`` (``{"reason": bool}``) and ``hermit`` (``{"ran": bool, "why_not":
+str | None}``); the same two are in the store's side artefact ``build.json``
+(``crkg.pipeline.artefacts.build_info``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import signal
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from crkg.errors import CrkgError, NonConformant
-from crkg.namespaces import INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from crkg.namespaces import ID, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH
 from crkg.paths import (
     DATA_DIR,
     DEFAULT_DIST_DIR,
@@ -37,12 +59,16 @@ from crkg.paths import (
     ONTOLOGY_DIR,
     REPO_ROOT,
     SHAPES_DIR,
-    store_release_dir,
 )
+from crkg.pipeline.dist import dist_is_intact, graph_file_stem, sums_digest
 from crkg.version import __version__
 
+__all__ = ["build", "ensure_built", "graph_file_stem", "is_up_to_date", "manifest_path", "read_manifest"]
+
 #: Bump when the build's output for the same sources changes, so stale stores rebuild.
-PIPELINE_REVISION = "2"  # 2: study language, selectors, structured locators, mapping.csv
+#: 2: study language, selectors, structured locators, mapping.csv; 3: the streamed build
+#: (per-graph canonical blank-node labels, compiled OWL 2 RL rules)
+PIPELINE_REVISION = "3"
 
 Progress = Callable[[str], None]
 
@@ -59,6 +85,8 @@ class BuildResult:
     #: graph IRI -> triple count
     graphs: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: {"ran": bool, "why_not": str | None}
+    hermit: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- sources
@@ -120,6 +148,12 @@ def manifest_path(store_dir: Path) -> Path:
     return store_dir.with_name(store_dir.name + ".manifest.json")
 
 
+def cache_dir(store_dir: Path) -> Path:
+    """The build cache beside the store: per-study closures keyed by their inputs."""
+    store_dir = Path(store_dir)
+    return store_dir.with_name(store_dir.name + ".cache")
+
+
 def read_manifest(store_dir: Path) -> dict | None:
     manifest = manifest_path(store_dir)
     if not Path(store_dir).is_dir() or not manifest.is_file():
@@ -130,9 +164,27 @@ def read_manifest(store_dir: Path) -> dict | None:
         return None
 
 
-def is_up_to_date(store_dir: Path, data_dir: Path = DATA_DIR, digest: str | None = None) -> bool:
+def build_options(*, reason: bool = True) -> dict:
+    """The options that change what a build writes (recorded in the manifest)."""
+    return {"reason": bool(reason)}
+
+
+def is_up_to_date(
+    store_dir: Path,
+    data_dir: Path = DATA_DIR,
+    digest: str | None = None,
+    *,
+    reason: bool = True,
+    strict: bool = False,
+) -> bool:
+    """The store was built from these sources with these options (and, when *strict*,
+    with the HermiT check run)."""
     recorded = read_manifest(store_dir)
     if recorded is None:
+        return False
+    if recorded.get("options") != build_options(reason=reason):
+        return False
+    if strict and reason and not (recorded.get("hermit") or {}).get("ran"):
         return False
     return recorded.get("sources_digest") == (digest or sources_digest(data_dir))
 
@@ -153,56 +205,78 @@ class _Steps:
         start = time.perf_counter()
         result = func(*args, **kwargs)
         elapsed = time.perf_counter() - start
-        self.timings[name] = elapsed
+        if isinstance(result, _Parts):
+            # a step made of interleaved parts (convert, validate ... per study): the
+            # timings name the parts, which add up to the step
+            self.timings.update(result.seconds)
+            result = result.value
+        else:
+            self.timings[name] = elapsed
         self.progress(f"[{self.n}/{self.total}] {name}: done in {elapsed:.2f} s")
         return result
 
 
+@dataclass
+class _Parts:
+    """A step's result with the seconds of its parts (see :meth:`_Steps.run`)."""
+
+    value: object
+    seconds: dict[str, float]
+
+
 def rules_digest() -> str:
     """What decides whether a study conforms, besides the study: ontology, shapes, validator."""
-    from crkg.pipeline import validate as validator
+    from crkg.pipeline import shacl_sparql, shacl_validation
 
     digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
     files = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file()) + sorted(SHAPES_DIR.glob("*.ttl"))
-    for path in files + [Path(validator.__file__)]:
+    for path in files + [Path(shacl_validation.__file__), Path(shacl_sparql.__file__)]:
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def study_digest(study) -> str:
-    """The digest of exactly what is validated: the study's converted graph.
+def _reasoner_digest(ontology_lines: list[bytes]) -> str:
+    """What decides a study's closure besides its own triples and context."""
+    from crkg.pipeline import reason, rules
 
-    Blank-node labels differ between conversions, so a study with blank nodes gets a new
-    digest every build and is always validated again: the safe side of the shortcut.
+    digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
+    for module in (reason, rules):
+        digest.update(hashlib.sha256(Path(module.__file__).read_bytes()).digest())
+    digest.update(b"".join(ontology_lines))
+    return digest.hexdigest()
+
+
+def canonical_lines(graph, graph_iri: str) -> list[bytes]:
+    """*graph* (rdflib) as sorted N-Triples lines with canonical blank-node labels.
+
+    Labels come from RDF canonicalisation of the graph alone, prefixed with a digest of
+    the graph's IRI so that two graphs' blank nodes never share a label in the dataset.
     """
-    lines = sorted(study.graph.serialize(format="nt", encoding="utf-8").splitlines())
-    return hashlib.sha256(b"\n".join(lines)).hexdigest()
+    import pyoxigraph as ox
+
+    data = graph.serialize(format="nt", encoding="utf-8")
+    triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+    if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+        dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        tag = hashlib.sha256(graph_iri.encode()).hexdigest()[:8]
+
+        def relabel(term):
+            return ox.BlankNode(f"g{tag}{term.value}") if isinstance(term, ox.BlankNode) else term
+
+        triples = [ox.Triple(relabel(q.subject), q.predicate, relabel(q.object)) for q in dataset]
+    return _sorted_nt(triples)
 
 
-def _validate_studies(studies, ontology, already_valid: dict[str, str], progress: Progress):
-    """Validate each study whose graph changed since a build with the same rules.
+def _sorted_nt(triples) -> list[bytes]:
+    import pyoxigraph as ox
 
-    "Validate the change, not the world" (issue 6): a study that conformed under the
-    same ontology, shapes and validator, and whose graph is byte-for-byte the same, is
-    not validated again, so adding a study costs the validation of that study alone.
-    """
-    from crkg.pipeline.validate import validate
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return sorted(set(line + b"\n" for line in data.splitlines() if line))
 
-    failures, digests = [], {}
-    for study in studies:
-        digests[study.key] = study_digest(study)
-        if already_valid.get(study.key) == digests[study.key]:
-            progress(f"  {study.key}: unchanged since it last conformed; not validated again")
-            continue
-        result = validate(study.graph, ontology=ontology)
-        if not result.conforms:
-            failures.append(
-                f"study {study.key!r} does not conform to the shapes:\n"
-                + result.format(source_map=study.source_map)
-            )
-    if failures:
-        raise NonConformant("\n\n".join(failures))
-    return digests
+
+def _digest_lines(lines: list[bytes]) -> str:
+    return hashlib.sha256(b"".join(lines)).hexdigest()
 
 
 def _load_links(files: list[Path]):
@@ -217,90 +291,604 @@ def _load_links(files: list[Path]):
     return graph
 
 
-def _to_dataset(graphs: dict[str, "object"]):
-    """rdflib graphs → one pyoxigraph Dataset with canonical blank-node labels."""
+def _to_rdflib(lines: list[bytes]):
+    from rdflib import Graph
+
+    graph = Graph()
+    if lines:
+        graph.parse(data=b"".join(lines).decode("utf-8"), format="nt")
+    return graph
+
+
+# --------------------------------------------------------------------------- staging
+
+
+@dataclass
+class _Staged:
+    """One graph written to the staging folder as sorted N-Triples."""
+
+    iri: str
+    path: Path
+    digest: str
+    triples: int
+
+
+class _Staging:
+    """The build's scratch folder beside the store (``.<store>.build-<stamp>.<pid>.partial``).
+
+    Removed when the build ends; a folder left by a killed build is removed by the next
+    one (``crkg.store.embedded.remove_abandoned``). HermiT's temporary files go here too.
+    """
+
+    def __init__(self, store_dir: Path):
+        from crkg.store.embedded import remove_abandoned
+
+        store_dir.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned(store_dir)
+        self.dir = store_dir.parent / f".{store_dir.name}.build-{time.time_ns():x}.{os.getpid()}.partial"
+        self.dir.mkdir()
+        self.graphs: dict[str, _Staged] = {}
+
+    def write(self, iri: str, lines: list[bytes]) -> _Staged:
+        path = self.dir / f"{graph_file_stem(iri)}.nt"
+        with open(path, "wb") as out:
+            out.writelines(lines)
+        staged = _Staged(iri, path, _digest_lines(lines), len(lines))
+        self.graphs[iri] = staged
+        return staged
+
+    def adopt(self, iri: str, source: Path, digest: str, triples: int) -> _Staged:
+        """Stage an existing file of sorted lines (the build cache's) without copying it."""
+        path = self.dir / f"{graph_file_stem(iri)}.nt"
+        _link_or_copy(source, path)
+        staged = _Staged(iri, path, digest, triples)
+        self.graphs[iri] = staged
+        return staged
+
+    def read(self, iri: str) -> list[bytes]:
+        with open(self.graphs[iri].path, "rb") as f:
+            return f.readlines()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _is_scoped(iri: str, key: str) -> bool:
+    if not iri.startswith(str(ID)):
+        return False
+    rest = iri[len(str(ID)):]
+    parts = rest.split("/")
+    return (len(parts) >= 3 and parts[1] == key) or rest in (f"study/{key}", f"study/{key}/")
+
+
+class _SharedContext:
+    """Triples about resources several studies may describe (places, works, events):
+    every study's, and the linksets'. A study is reasoned over with those it reaches."""
+
+    def __init__(self):
+        self.by_subject: dict[str, set[bytes]] = {}
+
+    def add(self, lines: list[bytes], key: str | None) -> set[str]:
+        """Record the shared triples among *lines* (of study *key*, or a linkset when None);
+        returns the IRIs the lines mention that are not scoped to the study."""
+        shared, mentioned = split_shared(lines, key)
+        self.add_shared(shared)
+        return mentioned
+
+    def add_shared(self, lines) -> None:
+        for line in lines:
+            subject, _obj = _line_terms(line)
+            self.by_subject.setdefault(subject, set()).add(line)
+
+    def reachable(self, start: set[str], own: set[bytes]) -> list[bytes]:
+        """The shared triples reachable from *start* by subject → object, minus *own*."""
+        seen, stack, out = set(), list(start), set()
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for line in self.by_subject.get(node, ()):
+                if line not in own:
+                    out.add(line)
+                _s, obj = _line_terms(line)
+                if obj:
+                    stack.append(obj)
+        return sorted(out)
+
+    def is_asserted(self, line: bytes) -> bool:
+        subject, _o = _line_terms(line)
+        return bool(subject) and line in self.by_subject.get(subject, ())
+
+
+def split_shared(lines: list[bytes], key: str | None) -> tuple[list[bytes], set[str]]:
+    """(the lines about resources not scoped to study *key*, every IRI the lines mention
+    that is not scoped to it). For a linkset (*key* None) every line is shared."""
+    shared, mentioned = [], set()
+    for line in lines:
+        subject, obj = _line_terms(line)
+        for term in (subject, obj):
+            if term and (key is None or not _is_scoped(term, key)):
+                mentioned.add(term)
+        if subject and (key is None or not _is_scoped(subject, key)):
+            shared.append(line)
+    return shared, mentioned
+
+
+def _line_terms(line: bytes) -> tuple[str | None, str | None]:
+    """(subject IRI, object IRI) of an N-Triples line (None for blank nodes, literals)."""
+    subject = obj = None
+    if line.startswith(b"<"):
+        end = line.index(b">")
+        subject = line[1:end].decode("utf-8")
+        rest = line[end + 2:]
+        p_end = rest.index(b">")
+        tail = rest[p_end + 2:]
+        if tail.startswith(b"<"):
+            obj = tail[1:tail.index(b">")].decode("utf-8")
+    return subject, obj
+
+
+# --------------------------------------------------------------------------- steps of a build
+
+
+def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, cache: Path,
+                    ontology_lines: list[bytes], progress: Progress) -> dict:
+    """HermiT on the ontology alone (TBox + codebook); skipped without Java unless *strict*.
+
+    Its verdict depends on the ontology alone, so a consistent ontology is remembered in
+    the build cache (by the digest of its triples and of the reasoning code) and the JVM
+    is not started again for it."""
+    import owlready2
+
+    from crkg.pipeline import reason as reasoning
+    from crkg.pipeline.reason import HERMIT_HOW_TO, check_consistency, hermit_unavailable
+
+    if not reason:
+        return {"ran": False, "why_not": "built with --no-reason"}
+    verdict = cache / "hermit" / (hashlib.sha256(
+        _digest_lines(ontology_lines).encode() + owlready2.VERSION.encode()
+        + Path(reasoning.__file__).read_bytes()).hexdigest() + ".consistent")
+    if verdict.is_file():
+        progress("  HermiT: the ontology is unchanged since HermiT found it consistent")
+        return {"ran": True, "why_not": None}
+    why_not = hermit_unavailable()
+    if why_not is not None:
+        if strict:
+            raise CrkgError(f"--strict: the HermiT check of the ontology cannot run ({why_not}); {HERMIT_HOW_TO}")
+        progress(f"  HermiT check of the ontology skipped ({why_not}); to run it, {HERMIT_HOW_TO}")
+        return {"ran": False, "why_not": why_not}
+    check_consistency(ontology, workdir=workdir)
+    verdict.parent.mkdir(parents=True, exist_ok=True)
+    for old in verdict.parent.glob("*.consistent"):
+        old.unlink(missing_ok=True)
+    verdict.write_text("HermiT found this ontology consistent, every class satisfiable\n", encoding="utf-8")
+    return {"ran": True, "why_not": None}
+
+
+#: Modules of this package that do not take part in converting a study (the build's own
+#: steps after it): a change to them keeps the converted studies in the cache. Any other
+#: module (a new one too) counts as the converter's.
+_NOT_CONVERTER = frozenset({
+    "build.py", "dist.py", "artefacts.py", "reason.py", "rules.py", "shacl_sparql.py",
+    "shacl_validation.py", "shacl_report.py", "rdf_files.py", "validate.py",
+})
+
+
+def _converter_digest() -> str:
+    """What decides a study's converted graph besides its folder: the converter's code,
+    the ontology (mapping.csv is resolved against it), the namespaces and the version."""
+    import crkg.namespaces
+    import crkg.pipeline
+
+    digest = hashlib.sha256(f"crkg {__version__} pipeline {PIPELINE_REVISION}\n".encode())
+    modules = [p for p in sorted(Path(crkg.pipeline.__file__).parent.glob("*.py")) if p.name not in _NOT_CONVERTER]
+    ontology = sorted(p for p in ONTOLOGY_DIR.rglob("*") if p.is_file())
+    for path in modules + [Path(crkg.namespaces.__file__)] + ontology:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _folder_digest(folder: Path, converter: str) -> str:
+    """The digest of everything a study's conversion reads: its files, the shared context."""
+    from crkg.pipeline.studies import context_file_for
+
+    digest = hashlib.sha256(converter.encode())
+    context = context_file_for(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in ([context] if context.is_file() else []) + files:
+        name = path.name if path == context else path.relative_to(folder).as_posix()
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class _ConvertedCache:
+    """Converted studies keyed by the digest of their sources, so an unchanged study
+    folder is not converted, read or parsed again (issue 14: adding one study costs one):
+    ``<k>.nt`` its canonical lines, ``<k>.shared.nt`` those about shared resources, and
+    ``<k>.json`` its key, digest, size and the IRIs it mentions."""
+
+    def __init__(self, cache: Path):
+        self.dir = cache / "converted"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> dict | None:
+        self.used.add(key)
+        try:
+            meta = json.loads((self.dir / f"{key}.json").read_text(encoding="utf-8"))
+            if not all((self.dir / f"{key}{ext}").is_file() for ext in (".nt", ".shared.nt")):
+                return None
+            return dict(meta, path=self.dir / f"{key}.nt", shared_path=self.dir / f"{key}.shared.nt")
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, study_key: str, lines: list[bytes], shared: list[bytes], mentioned: set[str],
+            warnings: list[str]) -> None:
+        self.used.add(key)
+        _write_atomically(self.dir / f"{key}.nt", b"".join(lines))
+        _write_atomically(self.dir / f"{key}.shared.nt", b"".join(shared))
+        meta = {"key": study_key, "digest": _digest_lines(lines), "triples": len(lines),
+                "mentioned": sorted(mentioned), "warnings": list(warnings)}
+        _write_atomically(self.dir / f"{key}.json", json.dumps(meta).encode())
+
+    def prune(self) -> None:
+        for old in self.dir.iterdir():
+            if old.name.split(".", 1)[0] not in self.used:
+                old.unlink(missing_ok=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or no hard links there
+        shutil.copyfile(source, target)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _conforms_quickly(lines: list[bytes], ontology_nt: bytes) -> bool:
+    """The SPARQL pass of the shapes (``crkg.pipeline.shacl_sparql``) finds nothing."""
+    from crkg.pipeline.shacl_sparql import quick_results
+    from crkg.pipeline.validate import load_shapes
+
+    found = quick_results(b"".join(lines), ontology_nt, load_shapes())
+    return found is not None and not found
+
+
+def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedContext,
+                          already_valid: dict[str, str], cache: Path, progress: Progress):
+    """Each study on its own: convert (unless its sources are unchanged since a build
+    that converted them), validate when changed, stage. At most one study's rdflib graph
+    is alive at a time. Validation: the SPARQL pass of the shapes; pySHACL (the report
+    with messages and source lines) only when that pass finds something or cannot run.
+    Returns ({key: digest}, {key: mentioned shared IRIs}, {key: graph IRI})."""
+    from crkg.namespaces import study_graph
+    from crkg.pipeline.studies import load_study
+    from crkg.pipeline.validate import validate
+
+    converted_cache = _ConvertedCache(cache)
+    converter = _converter_digest()
+    ontology_nt = b"".join(staging.read(str(ONTOLOGY_GRAPH)))
+    failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
+    broken: list[str] = []  # studies that do not convert: all reported at once (issue 9)
+    seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
+    reused = 0
+    for folder in folders:
+        started = time.perf_counter()
+        source_key = _folder_digest(folder, converter)
+        hit = converted_cache.get(source_key)
+        study = lines = None
+        if hit is not None:
+            key, digest = hit["key"], hit["digest"]
+            reused += 1
+        else:
+            try:
+                study = load_study(folder)
+            except CrkgError as exc:
+                broken.append(str(exc))
+                continue
+            key = study.key
+            lines = canonical_lines(study.graph, str(study.graph_iri))
+            digest = _digest_lines(lines)
+            shared_lines, study_mentioned = split_shared(lines, key)
+            study_mentioned |= {t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)}
+            converted_cache.put(source_key, key, lines, shared_lines, study_mentioned,
+                                getattr(study, "warnings", []))
+            hit = converted_cache.get(source_key)
+        for warning in hit.get("warnings", []):  # checks skipped and why: said, never silent
+            progress(f"  {key}: warning: {warning}")
+        if key in folder_of:
+            raise CrkgError(f"two study folders use the same key: {key} ({folder_of[key]} and {folder})")
+        folder_of[key] = folder
+        iri = str(study_graph(key))
+        digests[key] = digest
+        converted = time.perf_counter()
+        seconds["convert"] += converted - started
+        if already_valid.get(key) == digest:
+            progress(f"  {key}: unchanged since it last conformed; not validated again")
+        else:
+            if lines is None:
+                with open(hit["path"], "rb") as f:
+                    lines = f.readlines()
+            if not _conforms_quickly(lines, ontology_nt):
+                study = study or load_study(folder)
+                result = validate(study.graph, ontology=ontology)
+                if not result.conforms:
+                    failures.append(
+                        f"study {key!r} does not conform to the shapes:\n"
+                        + result.format(source_map=study.source_map)
+                    )
+        validated = time.perf_counter()
+        seconds["SHACL validation"] += validated - converted
+        del study, lines
+        staging.adopt(iri, hit["path"], digest, hit["triples"])
+        with open(hit["shared_path"], "rb") as f:
+            shared.add_shared(f.readlines())
+        mentioned[key] = set(hit["mentioned"])
+        iris[key] = iri
+        seconds["stage studies"] += time.perf_counter() - validated
+    if broken:
+        raise CrkgError("\n\n".join(broken + failures))
+    converted_cache.prune()
+    if reused:
+        progress(f"  {reused} of {len(folders)} studies unchanged since they were last converted")
+    if failures:
+        raise NonConformant("\n\n".join(failures))
+    return _Parts((digests, mentioned, iris), seconds)
+
+
+def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_iris: dict[str, str],
+                    mentioned: dict[str, set[str]], cache: Path, progress: Progress) -> list[bytes]:
+    """The OWL 2 RL inferences, study by study; unchanged inputs reuse the cached closure.
+
+    A study's inputs are the ontology, its own triples and the shared triples it reaches
+    (:class:`_SharedContext`). Rules join facts only along shared resources, so the
+    union of these closures is the closure of the whole corpus. The base unit (ontology
+    and linksets alone) gives the inferences about the codebook and the linked resources.
+    """
+    from crkg.pipeline.reason import closure_lines, materialise
+    from crkg.pipeline.rules import as_nt, has_own_schema, nt_terms, read_schema
+
+    ontology_lines = staging.read(str(ONTOLOGY_GRAPH))
+    engine = _reasoner_digest(ontology_lines)
+    ontology_triples = [nt_terms(line) for line in ontology_lines]
+    schema = read_schema(ontology)
+    schema_nt = None if schema.unsupported else as_nt(schema)
+    cache = cache / "inferred"
+    cache.mkdir(parents=True, exist_ok=True)
+    inferred: set[bytes] = set()
+    hits = 0
+    units = [(None, staging.read(str(LINKS_GRAPH)), set())]
+    for key in sorted(study_iris):
+        units.append((key, None, mentioned[key]))
+    used_keys = set()
+    for key, own, start in units:
+        if own is None:
+            own = staging.read(study_iris[key])
+        own_set = set(own)
+        context = shared.reachable(start, own_set) if key is not None else []
+        unit_key = hashlib.sha256(
+            engine.encode() + _digest_lines(own).encode() + _digest_lines(context).encode()
+        ).hexdigest()
+        used_keys.add(unit_key)
+        cached = cache / f"{unit_key}.nt"
+        if cached.is_file():
+            hits += 1
+            with open(cached, "rb") as f:
+                lines = f.readlines()
+        else:
+            unit = [nt_terms(line) for line in own + context]
+            try:
+                if schema_nt is not None and not has_own_schema(unit):
+                    lines = closure_lines(schema_nt, ontology_triples + unit)
+                else:  # a study's own framework (or a construct the rules lack): the general path
+                    lines = _sorted_nt(_rdflib_to_ox(materialise(ontology, _to_rdflib(own + context))))
+            except NonConformant as exc:
+                where = f"study {key!r}" if key else "the ontology and linksets"
+                raise NonConformant(f"{where}: {exc}") from None
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as out:
+                out.writelines(lines)
+            os.replace(tmp, cached)
+        inferred.update(line for line in lines if not shared.is_asserted(line))
+    for old in cache.glob("*.nt"):  # closures no study uses any more
+        if old.stem not in used_keys:
+            old.unlink(missing_ok=True)
+    progress(f"  {len(units)} reasoning units, {hits} reused from the cache")
+    return sorted(inferred)
+
+
+def _rdflib_to_ox(graph):
     import pyoxigraph as ox
 
-    dataset = ox.Dataset()
-    for iri, graph in graphs.items():
-        data = graph.serialize(format="nt", encoding="utf-8")
-        for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
-            dataset.add(ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(iri)))
-    # Blank-node labels would otherwise differ between runs and break byte-identical dumps.
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
-    return dataset
+    return list(ox.parse(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
 
 
-def _sorted_quads(dataset, graph_iri: str | None = None):
+#: Above this share of the corpus to load again, a fresh store is faster than a changed copy
+#: (removing a quad from RocksDB costs about what loading one does: bench/FINDINGS.md).
+_FRESH_STORE_SHARE = 0.3
+
+
+def _load_store(store_dir: Path, staging: _Staging, previous_digests: dict[str, str],
+                side_folder: Path, cache: Path) -> tuple[int, int, int]:
+    """Write the new store generation and swap it in. From an existing store: a copy of
+    it (a RocksDB checkpoint) where unchanged graphs stay, a changed graph whose previous
+    lines the cache holds gets only its difference (``graph/inferred`` when one study
+    changes), and the rest is loaded again; from nothing (or when most would be loaded
+    again): every graph bulk-loaded. Returns (graphs loaded, changed in place, kept)."""
+    from crkg.store.embedded import NewGeneration
+
+    graph_cache = cache / "graphs"
+    plans: dict[str, str] = {}
+    incremental = bool(previous_digests) and store_dir.exists()
+    if incremental:
+        again = 0
+        for iri, staged in staging.graphs.items():
+            old = previous_digests.get(iri)
+            if old == staged.digest:
+                plans[iri] = "keep"
+            elif old and (graph_cache / f"{old}.nt").is_file():
+                plans[iri] = "diff"
+            else:
+                plans[iri] = "load"
+                again += staged.triples
+        incremental = again <= _FRESH_STORE_SHARE * sum(g.triples for g in staging.graphs.values())
+    generation = NewGeneration(store_dir, base=incremental)
+    loaded = changed = kept = 0
+    try:
+        present = generation.graphs() if incremental else set()
+        for iri in present - set(staging.graphs):
+            generation.remove_graph(iri)
+        for iri, staged in staging.graphs.items():
+            plan = plans.get(iri, "load") if iri in present else "load"
+            if plan == "keep":
+                kept += 1
+                continue
+            if plan == "diff" and _apply_difference(generation, iri, graph_cache / f"{previous_digests[iri]}.nt",
+                                                    staged.path):
+                changed += 1
+                continue
+            generation.remove_graph(iri)
+            generation.load(iri, path=staged.path)
+            loaded += 1
+        generation.adopt_side(side_folder)  # the side artefacts go in with the store
+        # a fresh store is compacted once; a changed copy is left to RocksDB's own compaction
+        generation.commit(optimize=not incremental)
+    finally:
+        generation.abort()
+    # the lines of every graph the store now holds, for the next build's differences
+    graph_cache.mkdir(parents=True, exist_ok=True)
+    wanted = {f"{g.digest}.nt" for g in staging.graphs.values()}
+    for staged in staging.graphs.values():
+        target = graph_cache / f"{staged.digest}.nt"
+        if not target.exists():
+            _link_or_copy(staged.path, target)
+    for old in graph_cache.iterdir():
+        if old.name not in wanted:
+            old.unlink(missing_ok=True)
+    return loaded, changed, kept
+
+
+def _apply_difference(generation, iri: str, old_path: Path, new_path: Path) -> bool:
+    """Change graph *iri* of *generation* from the sorted lines in *old_path* to those in
+    *new_path*: remove the lines gone, load the lines new. False (nothing done) when a
+    changed line has a blank node: the store keeps its own labels for those."""
+    with open(old_path, "rb") as f:
+        old = set(f.readlines())
+    with open(new_path, "rb") as f:
+        new = set(f.readlines())
+    removed, added = sorted(old - new), sorted(new - old)
+    if any(b"_:" in line for line in removed) or any(b"_:" in line for line in added):
+        return False
+    if removed:
+        generation.remove_triples(iri, b"".join(removed))
+    if added:
+        generation.load(iri, b"".join(added))
+    return True
+
+
+def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache: Path) -> None:
+    """Hand every staged graph's statistics to *side*; a graph unchanged since a build
+    that counted it is not read again (the statistics are cached by its digest)."""
     import pyoxigraph as ox
 
-    quads = dataset if graph_iri is None else dataset.quads_for_graph_name(ox.NamedNode(graph_iri))
-    return sorted(quads, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    stats_dir = cache / "graph-stats"
+    stats_dir.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for iri, staged in staging.graphs.items():
+        cached = stats_dir / f"{staged.digest}.json"
+        wanted.add(cached.name)
+        try:
+            side.add_stats(iri, json.loads(cached.read_text(encoding="utf-8")), study=iri in study_graphs)
+            continue
+        except (OSError, ValueError, KeyError):
+            pass
+        stats = side.add_graph(iri, ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES),
+                               study=iri in study_graphs)
+        _write_atomically(cached, json.dumps(stats).encode())
+    for old in stats_dir.iterdir():
+        if old.name not in wanted:
+            old.unlink(missing_ok=True)
 
 
-def graph_file_stem(graph_iri: str) -> str:
-    """``https://w3id.org/crkg/graph/study/k`` → ``study-k`` (dump file names)."""
-    from crkg.namespaces import GRAPH
+def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology) -> Path:
+    """THE place where side artefacts are produced (issue 14 item 5). Everything written
+    into the returned folder (in the staging folder) is moved into the new store
+    generation (``NewGeneration.adopt_side``) and swapped in with the store; readers find
+    it through ``crkg.paths.store_side_dir``.
 
-    return graph_iri.removeprefix(str(GRAPH)).replace("/", "-")
-
-
-def _write_dist(dist_dir: Path, dataset, graph_iris: list[str]) -> list[Path]:
-    import shutil
-
-    import pyoxigraph as ox
-
+    Written now: the VoID counts and ``build.json`` (*side*, a
+    ``crkg.pipeline.artefacts.SideArtefacts`` that has seen every staged graph), the
+    ontology release files (``crkg.paths.store_release_dir``; ``/ontology`` serves them,
+    the same bytes as ``dist/ontology/``) and the full-text search index
+    (``crkg.search.index.index_path``). Add new artefacts here, reading the staged
+    N-Triples (``staging.graphs[iri].path``, with their ``digest`` for caching) one graph
+    at a time.
+    """
+    from crkg.paths import STORE_SIDE_DIR_NAME
+    from crkg.pipeline.artefacts import RELEASE_SUBDIR
     from crkg.pipeline.ontology import write_release
+    from crkg.search.index import SEARCH_INDEX_FILE, write_index
 
-    dist_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
-
-    everything = dist_dir / "crkg.nq"
-    everything.write_bytes(ox.serialize(_sorted_quads(dataset), format=ox.RdfFormat.N_QUADS))
-    written.append(everything)
-
-    graphs_dir = dist_dir / "graphs"
-    if graphs_dir.exists():
-        shutil.rmtree(graphs_dir)  # a removed study must not leave a stale dump behind
-    graphs_dir.mkdir()
-    for iri in graph_iris:
-        triples = [q.triple for q in _sorted_quads(dataset, iri)]
-        stem = graph_file_stem(iri)
-        for fmt, ext in ((ox.RdfFormat.TURTLE, "ttl"), (ox.RdfFormat.JSON_LD, "jsonld")):
-            path = graphs_dir / f"{stem}.{ext}"
-            kwargs = {"prefixes": prefixes} if fmt is ox.RdfFormat.TURTLE else {}
-            path.write_bytes(ox.serialize(triples, format=fmt, **kwargs))
-            written.append(path)
-
-    written += [Path(p) for p in write_release(dist_dir)]
-    shapes_dir = dist_dir / "shapes"
-    shapes_dir.mkdir(exist_ok=True)
-    for shape_file in sorted(SHAPES_DIR.glob("*.ttl")):
-        target = shapes_dir / shape_file.name
-        target.write_bytes(shape_file.read_bytes())
-        written.append(target)
-
-    sums = sorted(
-        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(dist_dir).as_posix()}"
-        for p in written
-    )
-    (dist_dir / "SHA256SUMS").write_text("\n".join(sums) + "\n", encoding="utf-8")
-    return written
+    folder = staging.dir / STORE_SIDE_DIR_NAME
+    folder.mkdir()
+    side.write(folder, build_info)
+    write_release(folder / RELEASE_SUBDIR, ontology)
+    write_index(folder / SEARCH_INDEX_FILE, _staged_quads(staging))
+    return folder
 
 
-def _load_store(store_dir: Path, dataset, graph_iris: list[str]) -> None:
+def _staged_quads(staging: _Staging):
+    """Every staged graph's triples as quads, one graph file at a time."""
     import pyoxigraph as ox
 
-    from crkg.store.embedded import write_store
+    for iri, staged in staging.graphs.items():
+        graph = ox.NamedNode(iri)
+        for t in ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES):
+            yield ox.Quad(t.subject, t.predicate, t.object, graph)
 
-    items = []
-    for iri in graph_iris:
-        # The store keeps its own index order: sorting (needed for byte-stable dumps) is
-        # skipped here, 4.6 s at 1e6 triples (bench/FINDINGS.md).
-        triples = (q.triple for q in dataset.quads_for_graph_name(ox.NamedNode(iri)))
-        items.append((iri, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), "application/n-triples"))
-    write_store(store_dir, items)
+
+def _remove_abandoned(store_dir: Path) -> None:
+    """What a killed build left beside the store (staging folder, unfinished generation)."""
+    from crkg.store.embedded import remove_abandoned
+
+    if store_dir.parent.is_dir():
+        remove_abandoned(store_dir)
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM ends the build like Ctrl-C, so its cleanup (staging folder, unfinished store
+    generation, HermiT's files) runs. Only in the main thread (signals are delivered there)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write_error(exc: OSError, what: str, where: Path) -> CrkgError:
+    reason = exc.strerror or str(exc)
+    if exc.filename:
+        reason += f" ({exc.filename})"
+    return CrkgError(
+        f"cannot write {what} at {where}: {reason}. Nothing was replaced: the previous "
+        f"store and release files (if any) are as they were."
+    )
 
 
 # --------------------------------------------------------------------------- build
@@ -313,96 +901,126 @@ def build(
     dist_dir: Path | None = DEFAULT_DIST_DIR,
     force: bool = False,
     reason: bool = True,
+    strict: bool = False,
     progress: Progress = _stderr,
 ) -> BuildResult:
-    """Run the whole build; see the module docstring. Raises NonConformant or CrkgError."""
-    from crkg.pipeline.ontology import load_ontology
-    from crkg.pipeline.studies import discover_studies, load_studies
+    """Run the whole build; see the module docstring. Raises NonConformant or CrkgError.
 
+    *strict*: fail (CrkgError, exit 2) when the HermiT check cannot run (no Java),
+    instead of building without it.
+    """
     store_dir, data_dir = Path(store_dir), Path(data_dir)
     dist_dir = Path(dist_dir) if dist_dir is not None else None
+    _remove_abandoned(store_dir)
     digest = sources_digest(data_dir)
+    previous = read_manifest(store_dir) or {}
     from crkg.search.index import index_path
 
-    if not force and is_up_to_date(store_dir, data_dir, digest) and (
-        dist_dir is None or (dist_dir / "SHA256SUMS").is_file()
+    if not force and is_up_to_date(store_dir, data_dir, digest, reason=reason, strict=strict) and (
+        dist_dir is None or dist_is_intact(dist_dir, previous.get("dist_sums"))
     ) and index_path(store_dir).is_file():
         progress(f"store {store_dir} is up to date with its sources; nothing to do (--force rebuilds)")
-        return BuildResult(store_dir, dist_dir, skipped=True)
+        return BuildResult(store_dir, dist_dir, skipped=True, hermit=previous.get("hermit") or {})
+    with _terminate_as_interrupt():
+        try:
+            staging = _Staging(store_dir)
+        except OSError as exc:
+            raise _write_error(exc, "the store", store_dir) from exc
+        try:
+            return _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, staging, progress)
+        except OSError as exc:
+            raise _write_error(exc, "the build's output", store_dir.parent) from exc
+        finally:
+            staging.remove()
+
+
+def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, staging, progress) -> BuildResult:
+    from crkg.pipeline.artefacts import SideArtefacts
+    from crkg.pipeline.ontology import load_ontology
+    from crkg.pipeline.studies import discover_studies
 
     studies_dir, links_dir = resolve_data_dir(data_dir)
     folders = discover_studies(studies_dir)
     if not folders:
         raise CrkgError(f"{studies_dir}: no study folders found (see data/README.md)")
 
-    steps = _Steps(9 if reason else 7, progress)
+    steps = _Steps(8 if reason else 6, progress)
     ontology = steps.run("ontology", load_ontology)
-    studies = steps.run(f"convert {len(folders)} stud{'y' if len(folders) == 1 else 'ies'}",
-                        load_studies, folders)
-    for study in studies:  # checks skipped and why (a withheld text ...): said, never silent
-        for warning in study.warnings:
-            progress(f"  {study.key}: warning: {warning}")
-    keys = [s.key for s in studies]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise CrkgError(f"two study folders use the same key: {', '.join(duplicates)}")
+    ontology_lines = canonical_lines(ontology, str(ONTOLOGY_GRAPH))
+    staging.write(str(ONTOLOGY_GRAPH), ontology_lines)
+    hermit = {"ran": False, "why_not": "built with --no-reason"}
+    if reason:
+        hermit = steps.run("HermiT check of the ontology", _check_ontology, ontology, reason=reason,
+                           strict=strict, workdir=staging.dir, cache=cache_dir(store_dir),
+                           ontology_lines=ontology_lines, progress=progress)
     links = steps.run("linksets", _load_links, link_files(links_dir))
-    rules = rules_digest()
-    previous = read_manifest(store_dir) or {}
-    already_valid = previous.get("validated", {}) if previous.get("rules_digest") == rules else {}
-    validated = steps.run("SHACL validation", _validate_studies, studies, ontology, already_valid, progress)
+    links_lines = canonical_lines(links, str(LINKS_GRAPH))
+    shared = _SharedContext()
+    shared.add(links_lines, None)
 
-    graphs = {str(ONTOLOGY_GRAPH): ontology}
-    for study in sorted(studies, key=lambda s: s.key):
-        graphs[str(study.graph_iri)] = study.graph
-    graphs[str(LINKS_GRAPH)] = links
+    rules = rules_digest()
+    already_valid = previous.get("validated", {}) if previous.get("rules_digest") == rules else {}
+    n = len(folders)
+    validated, mentioned, study_iris = steps.run(
+        f"convert and validate {n} stud{'y' if n == 1 else 'ies'}",
+        _convert_and_validate, folders, ontology, staging, shared, already_valid, cache_dir(store_dir), progress,
+    )
+    staging.write(str(LINKS_GRAPH), links_lines)
+    del links
 
     if reason:
-        from rdflib import Graph
+        inferred = steps.run("OWL 2 RL inferences", _reason_studies, ontology, staging, shared,
+                             study_iris, mentioned, cache_dir(store_dir), progress)
+        staging.write(str(INFERRED_GRAPH), inferred)
+        del inferred
 
-        from crkg.pipeline.reason import check_consistency, materialise
+    # the graphs in the order crkg.nq lists them: by "<iri>", as N-Quads sort
+    order = sorted(staging.graphs, key=lambda iri: f"<{iri}>")
+    staging.graphs = {iri: staging.graphs[iri] for iri in order}
+    side = SideArtefacts()
+    study_graphs = set(study_iris.values())
+    _collect_graph_stats(side, staging, study_graphs, cache_dir(store_dir))
+    options = build_options(reason=reason)
+    info = {"version": __version__, "options": options, "hermit": hermit}
 
-        data = Graph()
-        for study in studies:
-            data += study.graph
-        data += links
-        steps.run("HermiT consistency", check_consistency, ontology + data)
-        graphs[str(INFERRED_GRAPH)] = steps.run("OWL 2 RL inferences", materialise, ontology, data)
-
-    dataset = _to_dataset(graphs)
-    graph_iris = list(graphs)
     if dist_dir is not None:
-        steps.run("write dist/", _write_dist, dist_dir, dataset, graph_iris)
-    steps.run("load store", _load_store, store_dir, dataset, graph_iris)
-    # /ontology serves these bytes (the same as dist/ontology/), also when no dist/ is written
-    from crkg.pipeline.ontology import write_release
+        from crkg.pipeline.dist import write_dist
 
-    write_release(store_release_dir(store_dir), ontology)
-    # side artefact of the store: the full-text index, written beside it and renamed
-    # into place right after it (crkg.search.index)
-    from crkg.search.index import write_index
+        try:
+            steps.run("write dist/", write_dist, dist_dir, [(i, g.path) for i, g in staging.graphs.items()])
+        except OSError as exc:
+            raise _write_error(exc, "the release files", dist_dir) from exc
+    side_folder = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology)
+    try:
+        loaded, changed, kept = steps.run("load store", _load_store, store_dir, staging,
+                                          previous.get("graph_digests") or {}, side_folder, cache_dir(store_dir))
+    except OSError as exc:
+        raise _write_error(exc, "the store", store_dir) from exc
+    if kept or changed:
+        progress(f"  {loaded} graphs loaded, {changed} changed in place, {kept} unchanged graphs kept "
+                 "from the previous store")
 
-    steps.run("search index", write_index, index_path(store_dir), dataset)
-
-    counts = {iri: len(g) for iri, g in graphs.items()}
-    manifest_path(store_dir).write_text(
-        json.dumps(
-            {
-                "version": __version__,
-                "sources_digest": digest,
-                "data_dir": str(data_dir.resolve()),
-                "rules_digest": rules,
-                "validated": validated,
-                "dist_dir": str(dist_dir.resolve()) if dist_dir is not None else None,
-                "graphs": counts,
-            },
-            indent=2, sort_keys=True,
-        ) + "\n",
-        encoding="utf-8",
-    )
+    counts = {iri: g.triples for iri, g in staging.graphs.items()}
+    manifest = {
+        "version": __version__,
+        "sources_digest": digest,
+        "options": options,
+        "hermit": hermit,
+        "data_dir": str(data_dir.resolve()),
+        "rules_digest": rules,
+        "validated": validated,
+        "dist_dir": str(dist_dir.resolve()) if dist_dir is not None else None,
+        "dist_sums": sums_digest(dist_dir) if dist_dir is not None else None,
+        "graphs": counts,
+        "graph_digests": {iri: g.digest for iri, g in staging.graphs.items()},
+    }
+    target = manifest_path(store_dir)
+    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
     total = sum(counts.values())
     progress(f"built {total} triples in {len(counts)} named graphs into {store_dir}")
-    return BuildResult(store_dir, dist_dir, graphs=counts, timings=steps.timings)
+    return BuildResult(store_dir, dist_dir, graphs=counts, timings=steps.timings, hermit=hermit)
 
 
 def ensure_built(store_dir: Path = DEFAULT_STORE_DIR, progress: Progress = _stderr) -> bool:
@@ -410,9 +1028,11 @@ def ensure_built(store_dir: Path = DEFAULT_STORE_DIR, progress: Progress = _stde
 
     Returns True when it built. ``crkg serve`` calls this before opening the store
     read-only, so a newcomer's first ``crkg serve`` works, and a served store never
-    lags its sources.
+    lags its sources. Without Java the build goes on without the HermiT check (and
+    says so); the store still has its OWL 2 RL inferences.
     """
     store_dir = Path(store_dir)
+    _remove_abandoned(store_dir)
     if not store_dir.exists():
         progress(f"store {store_dir} is missing: building it first")
         dist_dir = DEFAULT_DIST_DIR if store_dir.resolve() == DEFAULT_STORE_DIR.resolve() else None
@@ -429,10 +1049,12 @@ def ensure_built(store_dir: Path = DEFAULT_STORE_DIR, progress: Progress = _stde
     if not data_dir.is_dir():
         progress(f"store {store_dir} was built from {data_dir}, which is gone: serving it as it is")
         return False
-    if is_up_to_date(store_dir, data_dir):
+    # served stores carry their inferences: one built with --no-reason is rebuilt with them
+    if is_up_to_date(store_dir, data_dir, reason=True):
         return False
-    progress(f"store {store_dir} is older than its sources in {data_dir}: rebuilding it first")
+    progress(f"store {store_dir} is older than its sources in {data_dir} (or was built without "
+             "its inferences): rebuilding it first")
     dist = recorded.get("dist_dir")
     build(data_dir=data_dir, store_dir=store_dir, dist_dir=Path(dist) if dist else None,
-          force=True, progress=progress)
+          progress=progress)
     return True

@@ -1,18 +1,24 @@
-"""Reasoning: HermiT checks consistency; owlrl materialises the OWL 2 RL closure.
+"""Reasoning: HermiT checks the ontology; the OWL 2 RL closure is materialised.
 
 ARCHITECTURE.md, "Data flow": "HermiT (owlready2) checks the ontology is consistent and
-every class satisfiable; OWL 2 RL closure (owlrl) materialised into graph/inferred, so
+every class satisfiable; OWL 2 RL closure materialised into graph/inferred, so
 queries can use asserted or inferred facts."
 
 * :func:`check_consistency` runs owlready2's bundled HermiT once (one JVM start) on a
-  graph: the ontology alone, or the ontology with all data. An inconsistent graph or a
-  class equivalent to ``owl:Nothing`` raises :class:`~crkg.errors.NonConformant`.
+  graph; the build gives it the ontology (TBox and codebook) only (issue 14: HermiT is
+  the ontology's check, not a reasoner over all instance data). An inconsistent graph or
+  a class equivalent to ``owl:Nothing`` raises :class:`~crkg.errors.NonConformant`.
+  :func:`hermit_unavailable` says why it cannot run (no Java), so the build can go on
+  without it (issue 15: serving needs no Java).
 * :func:`materialise` computes the OWL 2 RL closure (W3C OWL 2 Profiles, section 4.3)
-  of ontology + data and returns only what it adds that is worth storing: property
+  of ontology + data with the rules compiled from the ontology (``crkg.pipeline.rules``;
+  owlrl when the terminology uses a construct those rules lack, and
+  :func:`materialise_owlrl` always) and returns only what it adds that is worth storing: property
   chain results (``crkg:inCommunity``, ``crkg:theoreticallyContributesTo``), the
   transitive ``crkg:withinArea``, types from subclasses, domains and ranges,
   super-properties and inverses. Sources never contain inferred triples (STYLE.md);
-  this graph goes to ``graph/inferred``.
+  this graph goes to ``graph/inferred``. :func:`closure_lines` is the same on N-Triples
+  lines, the build's path (no rdflib graph on the way).
 """
 
 from __future__ import annotations
@@ -60,20 +66,35 @@ class HermitReport:
         return not self.unsatisfiable
 
 
+#: How to get the HermiT check when it was skipped (printed by the build).
+HERMIT_HOW_TO = (
+    "install a Java runtime (e.g. `apt-get install default-jre-headless`, or Temurin on "
+    "Windows and macOS) and run `crkg build --force --strict`"
+)
+
+
+def hermit_unavailable() -> str | None:
+    """Why HermiT cannot run here (no Java runtime found), or None when it can."""
+    import owlready2
+
+    if shutil.which(owlready2.JAVA_EXE) is None:
+        return f"no Java runtime: {owlready2.JAVA_EXE!r} is not on PATH"
+    return None
+
+
 def java_executable() -> str:
     """The Java runtime owlready2 will start, or :class:`CrkgError` if there is none."""
     import owlready2
 
-    found = shutil.which(owlready2.JAVA_EXE)
-    if found is None:
-        raise CrkgError(
-            f"HermiT needs a Java runtime, and {owlready2.JAVA_EXE!r} is not on PATH: install one "
-            "(e.g. `apt-get install default-jre-headless`) or skip reasoning with `crkg build --no-reason`"
-        )
-    return found
+    reason = hermit_unavailable()
+    if reason is not None:
+        raise CrkgError(f"HermiT needs a Java runtime, and there is {reason}: {HERMIT_HOW_TO}")
+    return shutil.which(owlready2.JAVA_EXE)
 
 
-def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True) -> HermitReport:
+def check_consistency(
+    graph: Graph, *, ignore_unsupported_datatypes: bool = True, workdir: Path | None = None
+) -> HermitReport:
     """Run HermiT (owlready2's bundled copy; one JVM run) on *graph*.
 
     Raises :class:`NonConformant` when the graph is inconsistent or a named class is
@@ -84,13 +105,16 @@ def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True
     datatype map (``xsd:date``, ``xsd:gYear``); HermiT refuses those unless told to
     ignore them. The ontology alone is checked with ``False`` (its tests), so the
     ontology itself never relies on a datatype OWL 2 DL lacks.
+
+    *workdir*: where HermiT's input file is written (the build gives its own staging
+    folder, which the next build removes should this process be killed).
     """
     import owlready2
 
     java_executable()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="crkg-hermit-") as tmp:
-        source = Path(tmp) / "input.nt"
+    with tempfile.TemporaryDirectory(prefix="crkg-hermit-", dir=workdir) as tmp:
+        source = Path(tmp).resolve() / "input.nt"  # as a file: URI, which must be absolute
         source.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
         world = owlready2.World()
         try:
@@ -98,6 +122,9 @@ def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True
                 world.get_ontology(source.as_uri()).load(format="ntriples")
             except Exception as exc:  # owlready2's parser raises assorted types
                 raise CrkgError(f"owlready2 could not read the graph for HermiT: {exc}") from exc
+            # owlready2 writes its own copy for the JVM with tempfile and deletes it only
+            # when HermiT succeeds: pointed into our folder, it goes with the folder.
+            saved_tempdir, tempfile.tempdir = tempfile.tempdir, tmp
             try:
                 owlready2.sync_reasoner_hermit(
                     world,
@@ -109,6 +136,8 @@ def check_consistency(graph: Graph, *, ignore_unsupported_datatypes: bool = True
                 raise NonConformant(_inconsistency_message(graph)) from None
             except owlready2.OwlReadyJavaError as exc:
                 raise CrkgError(f"HermiT failed: {exc}") from None
+            finally:
+                tempfile.tempdir = saved_tempdir
             unsatisfiable = sorted(
                 cls.iri for cls in world.inconsistent_classes() if cls is not owlready2.Nothing
             )
@@ -268,6 +297,11 @@ def _short(term) -> str:
 def materialise(ontology: Graph, data: Graph) -> Graph:
     """The OWL 2 RL inferences from *ontology* + *data* that neither asserts.
 
+    The rules compiled from the terminology (:mod:`crkg.pipeline.rules`) compute them;
+    when the terminology (the ontology's or a study's own) uses a construct those rules
+    do not cover, owlrl's generic closure (:func:`materialise_owlrl`) does. What is kept,
+    and what is refused, is the same either way:
+
     Left out as noise: anything about a blank node (anonymous class expressions,
     lists; their labels would also differ between runs), triples about the RDF/RDFS/OWL
     vocabularies themselves, ``x rdf:type owl:Thing``/``rdfs:Resource``, reflexive
@@ -276,6 +310,39 @@ def materialise(ontology: Graph, data: Graph) -> Graph:
     contradiction (e.g. a resource in two disjoint classes) or make two distinct
     crkg resources the same individual (a functional property given two values).
     """
+    from crkg.pipeline.rules import as_nt, nt_terms, read_schema
+
+    asserted = Graph()
+    asserted += ontology
+    asserted += data
+    schema = read_schema(asserted)
+    if schema.unsupported:
+        return materialise_owlrl(ontology, data)
+    triples = [nt_terms(line) for line in asserted.serialize(format="nt", encoding="utf-8").splitlines() if line]
+    lines = closure_lines(as_nt(schema), triples)
+    inferred = bind_prefixes(Graph())
+    if lines:
+        inferred.parse(data=b"".join(lines).decode("utf-8"), format="nt")
+    return inferred
+
+
+def closure_lines(schema, triples) -> list[bytes]:
+    """The OWL 2 RL inferences from N-Triples *triples* (``(s, p, o)`` strings) under
+    *schema* (``crkg.pipeline.rules.as_nt``), as sorted N-Triples lines: minus what is
+    asserted, minus noise (:func:`materialise` says which). Raises :class:`NonConformant`
+    for the contradictions the rules find. The build's path: no rdflib on the way."""
+    from crkg.pipeline.rules import infer
+
+    asserted = set(triples)
+    facts, problems = infer(schema, asserted)
+    if problems:
+        raise NonConformant("OWL 2 RL reasoning found contradictions:\n" + "\n".join(f"  - {e}" for e in problems))
+    return sorted(f"{s} {p} {o} .\n".encode() for s, p, o in facts | schema.schema_triples
+                  if (s, p, o) not in asserted and not _is_noise_nt(s, p, o))
+
+
+def materialise_owlrl(ontology: Graph, data: Graph) -> Graph:
+    """:func:`materialise` by owlrl's full OWL 2 RL closure (the reference; slow)."""
     asserted = Graph()
     asserted += ontology
     asserted += data
@@ -300,6 +367,38 @@ def materialise(ontology: Graph, data: Graph) -> Graph:
             "crkg:saidBy has two values):\n" + "\n".join(f"  - {m}" for m in sorted(set(merged)))
         )
     return inferred
+
+
+def _nt_set(terms) -> frozenset:
+    return frozenset(f"<{t}>" for t in terms)
+
+
+_BUILTIN_NT = tuple(f"<{p}" for p in _BUILTIN_PREFIXES)
+_TYPE_NT = f"<{RDF.type}>"
+_TRIVIAL_TYPES_NT = _nt_set(_TRIVIAL_TYPES)
+_REFLEXIVE_NOISE_NT = _nt_set(_REFLEXIVE_NOISE)
+_SUB_NT = _nt_set((RDFS.subClassOf, RDFS.subPropertyOf))
+_TOP_NT = _nt_set(_TRIVIAL_TYPES | {OWL.topObjectProperty, OWL.topDataProperty})
+_NOTHING_SUB_NT = _nt_set((RDFS.subClassOf, OWL.equivalentClass))
+_NOTHING_NT = f"<{OWL.Nothing}>"
+_DOMAIN_RANGE_NT = _nt_set((RDFS.domain, RDFS.range))
+
+
+def _is_noise_nt(s: str, p: str, o: str) -> bool:
+    """:func:`_is_noise` for terms in N-Triples form (the two must agree: tested)."""
+    if s[0] in '_"' or o[0] == "_":
+        return True
+    if s.startswith(_BUILTIN_NT):
+        return True
+    if p == _TYPE_NT and (o in _TRIVIAL_TYPES_NT or (o.startswith(_BUILTIN_NT) and o in _META_TYPES_NT)):
+        return True
+    if s == o and p in _REFLEXIVE_NOISE_NT:
+        return True
+    if p in _SUB_NT and o in _TOP_NT:
+        return True
+    if p in _NOTHING_SUB_NT and s == _NOTHING_NT:
+        return True
+    return p in _DOMAIN_RANGE_NT
 
 
 def _is_noise(triple) -> bool:
@@ -343,3 +442,6 @@ _META_TYPES = frozenset(
 
 def _is_meta_type(o: URIRef) -> bool:
     return o in _META_TYPES
+
+
+_META_TYPES_NT = _nt_set(_META_TYPES)

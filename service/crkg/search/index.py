@@ -13,9 +13,10 @@ Each row carries facets for the filters: the ``study`` key, the ``case``, ``mode
 cite it, ``crkg:codedAs`` codes' skos matches and its source's case; an intervention's
 label: its own values). Facet values are IRIs.
 
-The file is ``<store>.search.sqlite`` beside the store directory (:func:`index_path`),
-written to a temporary name in the same folder and renamed over the old one (atomic on
-POSIX), right after the store itself is swapped in, so a reader sees a whole index.
+The file is ``search.sqlite`` in the side folder of the store generation
+(:func:`index_path`; ``crkg build`` writes it with the other side artefacts, which are
+swapped in together with the store), written to a temporary name in the same folder and
+renamed into place, so a reader sees a whole index.
 """
 
 from __future__ import annotations
@@ -63,10 +64,17 @@ CREATE VIRTUAL TABLE fts USING fts5(body, chars, facets, tokenize = 'unicode61 r
 """
 
 
+#: The index's file name in the store's side folder.
+SEARCH_INDEX_FILE = "search.sqlite"
+
+
 def index_path(store_dir) -> Path:
-    """Where the index of the store at *store_dir* lives: beside it."""
-    store_dir = Path(store_dir)
-    return store_dir.with_name(store_dir.name + ".search.sqlite")
+    """Where the index of the store at *store_dir* lives: in the side folder of the store
+    generation it points to (``crkg.paths.store_side_dir``), where ``crkg build`` writes it
+    so that it is swapped in together with the store (``crkg.pipeline.artefacts``)."""
+    from crkg.paths import store_side_dir
+
+    return store_side_dir(store_dir) / SEARCH_INDEX_FILE
 
 
 def _value(term) -> str:

@@ -70,7 +70,7 @@ from crkg import formats
 from crkg.config import Config
 from crkg.errors import CrkgError
 from crkg.namespaces import PREFIX_IRIS
-from crkg.paths import RELEASE_DIR_NAME, store_release_dir
+from crkg.paths import RELEASE_DIR_NAME, STORE_SIDE_DIR_NAME, store_release_dir
 from crkg.store import guard, query_worker
 from crkg.store.base import (
     BackendUnavailable,
@@ -585,52 +585,164 @@ class EmbeddedStore(Store):
 def write_store(path, graphs: Iterable[tuple[str, bytes, str]]) -> Path:
     """Load (graph IRI, data, media type) items into a NEW store and swap it in atomically.
 
-    The store is built in a fresh directory beside *path* (``.<name>.<stamp>``) and *path*
-    becomes a symbolic link to it, replaced with one ``rename`` (atomic on POSIX): a reader
-    opening *path* sees the old store or the new one, never half of one. An existing real
-    directory at *path* (made by hand or an older crkg) is moved aside first.
+    See :class:`NewGeneration` (which this uses) for how the swap works. Returns the new
+    directory.
+    """
+    generation = NewGeneration(path)
+    try:
+        for iri, data, media_type in graphs:
+            generation.load(iri, data, media_type)
+        return generation.commit()
+    finally:
+        generation.abort()
+
+
+#: Suffix of a generation still being written (removed by the next writer if its process died).
+_PARTIAL = ".partial"
+
+
+class NewGeneration:
+    """A store generation being written beside *path*, swapped in by :meth:`commit`.
+
+    The store is written in a fresh directory ``.<name>.<stamp>.<pid>.partial`` beside
+    *path*; :meth:`commit` flushes it, renames it to ``.<name>.<stamp>.<pid>`` (complete)
+    and makes *path* a symbolic link to it, replaced with one ``rename`` (atomic on POSIX):
+    a reader opening *path* sees the old store or the new one, never half of one. An
+    existing real directory at *path* (made by hand or an older crkg) is moved aside
+    first. :meth:`abort` (also after a commit: then it does nothing) removes the
+    unfinished directory; a directory left by a killed writer is removed by the next
+    writer (its process id is in the name).
+
+    *base*: start from a copy of the store *path* points to now (a RocksDB checkpoint:
+    hard links, no rewrite), so an incremental build only removes and loads the graphs
+    that changed.
 
     The generation just replaced is kept (a running server still reads it; its
     ``EmbeddedStore`` notices the new link and moves its workers over), older ones are
-    removed. Returns the new directory.
+    removed. :attr:`side_dir` is a folder inside the generation for the build's side
+    artefacts (``crkg.pipeline.artefacts``): swapped in with the store.
     """
-    import pyoxigraph as ox
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stamp = f"{time.time_ns():x}.{os.getpid()}"
-    target = path.parent / f".{path.name}.{stamp}"
-    store = ox.Store(str(target))
+    def __init__(self, path, *, base: bool = False):
+        import pyoxigraph as ox
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned(self.path)
+        stamp = f"{time.time_ns():x}.{os.getpid()}"
+        self.final = self.path.parent / f".{self.path.name}.{stamp}"
+        self.target = self.final.with_name(self.final.name + _PARTIAL)
+        self.side_dir = self.target / STORE_SIDE_DIR_NAME
+        self._done = False
+        try:
+            if base and self.path.exists():
+                ox.Store.read_only(str(self.path)).backup(str(self.target))
+                self.store = ox.Store(str(self.target))
+                side = self.side_dir
+                if side.exists():
+                    shutil.rmtree(side)  # the build writes every artefact again
+            else:
+                self.store = ox.Store(str(self.target))
+        except BaseException:
+            self.abort()
+            raise
+
+    def graphs(self) -> set[str]:
+        return {g.value for g in self.store.named_graphs() if hasattr(g, "value")}
+
+    def remove_graph(self, iri: str) -> None:
+        import pyoxigraph as ox
+
+        node = ox.NamedNode(iri)
+        if self.store.contains_named_graph(node):
+            self.store.remove_graph(node)
+
+    def load(self, iri: str, data=None, media_type: str = "application/n-triples", *, path=None) -> None:
+        """Bulk-load triples (bytes *data* or the file *path*) into the named graph *iri*."""
+        import pyoxigraph as ox
+
+        known = formats.by_media_type(media_type)
+        if known is None or known.kind == formats.RESULTS:
+            raise CrkgError(f"graph {iri}: cannot load media type {media_type!r}")
+        if known.kind == formats.DATASET:
+            raise CrkgError(f"graph {iri}: give triples (a graph), not a dataset ({media_type})")
+        fmt = known.oxigraph
+        source = {"input": data} if path is None else {"path": str(path)}
+        try:
+            self.store.bulk_load(**source, format=fmt, to_graph=ox.NamedNode(iri))
+        except (SyntaxError, ValueError) as exc:
+            raise CrkgError(f"graph {iri}: cannot load it as {media_type}: {exc}") from exc
+
+    def adopt_side(self, folder: Path) -> None:
+        """Move a finished side folder (the build's artefacts) into this generation."""
+        if self.side_dir.exists():
+            shutil.rmtree(self.side_dir)
+        os.rename(folder, self.side_dir)
+
+    def remove_triples(self, iri: str, data: bytes) -> None:
+        """Remove the N-Triples *data* (no blank nodes) from the named graph *iri*."""
+        import pyoxigraph as ox
+
+        graph = ox.NamedNode(iri)
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            self.store.remove(ox.Quad(t.subject, t.predicate, t.object, graph))
+
+    def commit(self, *, optimize: bool = True) -> Path:
+        self.store.flush()
+        if optimize:
+            self.store.optimize()
+        del self.store
+        os.rename(self.target, self.final)
+        self._done = True
+        path = self.path
+        previous = None
+        if path.is_symlink():
+            previous = (path.parent / os.readlink(path)).resolve()
+        elif path.exists():
+            previous = path.parent / f".{path.name}.replaced.{self.final.name}"
+            os.rename(path, previous)
+        link = path.parent / f".{path.name}.link.{self.final.name}"
+        os.symlink(self.final.name, link)
+        os.replace(link, path)
+        keep = {self.final.resolve(), previous.resolve() if previous else None}
+        for old in path.parent.glob(f".{path.name}.*"):
+            if old.is_dir() and not old.is_symlink() and old.resolve() not in keep and not _is_partial(old):
+                shutil.rmtree(old, ignore_errors=True)
+        return self.final
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self.__dict__.pop("store", None)  # closes RocksDB before its folder goes
+        shutil.rmtree(self.target, ignore_errors=True)
+
+
+def _is_partial(folder: Path) -> bool:
+    return folder.name.endswith(_PARTIAL)
+
+
+def _pid_alive(pid: int) -> bool:
     try:
-        for iri, data, media_type in graphs:
-            known = formats.by_media_type(media_type)
-            if known is None or known.kind == formats.RESULTS:
-                raise CrkgError(f"graph {iri}: cannot load media type {media_type!r}")
-            if known.kind == formats.DATASET:
-                raise CrkgError(f"graph {iri}: give triples (a graph), not a dataset ({media_type})")
-            fmt = known.oxigraph
-            try:
-                store.bulk_load(input=data, format=fmt, to_graph=ox.NamedNode(iri))
-            except (SyntaxError, ValueError) as exc:
-                raise CrkgError(f"graph {iri}: cannot load it as {media_type}: {exc}") from exc
-        store.flush()
-        store.optimize()
-    except BaseException:
-        del store
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-    del store
-    previous = None
-    if path.is_symlink():
-        previous = (path.parent / os.readlink(path)).resolve()
-    elif path.exists():
-        previous = path.parent / f".{path.name}.replaced.{stamp}"
-        os.rename(path, previous)
-    link = path.parent / f".{path.name}.link.{stamp}"
-    os.symlink(target.name, link)
-    os.replace(link, path)
-    keep = {target.resolve(), previous.resolve() if previous else None}
-    for old in path.parent.glob(f".{path.name}.*"):
-        if old.is_dir() and not old.is_symlink() and old.resolve() not in keep:
-            shutil.rmtree(old, ignore_errors=True)
-    return target
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_abandoned(path) -> list[Path]:
+    """Remove unfinished generations (and build staging folders) of *path* whose writer
+    is gone (killed mid-write). Returns what was removed."""
+    path = Path(path)
+    removed = []
+    for folder in path.parent.glob(f".{path.name}.*{_PARTIAL}"):
+        try:
+            pid = int(folder.name[: -len(_PARTIAL)].rsplit(".", 1)[1])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+
 import pyoxigraph as ox
 from flask import Blueprint, request
 
@@ -28,7 +31,7 @@ from crkg.namespaces import (
 from crkg.version import __version__
 from crkg.web.dumps import DATASET_DUMP
 from crkg.web.languages import reader_lang
-from crkg.web.page_queries import construct, graph_counts, graph_names, select
+from crkg.web.page_queries import construct, current_store, graph_counts, graph_names, select
 from crkg.web.pages import choose, rdf_response, render, serialise, vary
 from crkg.web.rdf_view import RDF_TYPE
 from crkg.web.urls import absolute_base, alternates
@@ -78,9 +81,15 @@ def void_triples() -> list[ox.Triple]:
         *(t(ds, N(VOID.feature), N(f.iri)) for f in DATASET_FORMATS),
         t(ds, N(VOID.rootResource), N(ONTOLOGY_IRI)),
     ]
-    counts = graph_counts()
+    built = _build_counts()
+    if built is not None:  # written by the build beside the store: no query per request
+        counts = built["graphs"]
+        prefix = str(GRAPH)
+        names = sorted(g[len(prefix):] for g, n in counts.items() if n and g.startswith(prefix))
+    else:
+        counts, names = graph_counts(), graph_names()
     total = 0
-    for name in graph_names():
+    for name in names:
         g = N(str(GRAPH) + name)
         n = counts.get(g.value, 0)
         total += n
@@ -94,20 +103,24 @@ def void_triples() -> list[ox.Triple]:
             out.append(t(g, N(VOID.dataDump), N(base + f"data/{name}.{f.extension}")))
     out.append(t(ds, N(VOID.triples), _lit(total, datatype=XSD.integer)))
 
-    used = select(
-        "SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t FILTER isIRI(?t) } }"
-    )
+    if built is not None:
+        used = built["predicates"] + built["classes"]
+        examples = built["studies"][:3]
+    else:
+        rows = select("SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t FILTER isIRI(?t) } }")
+        used = [row["t"]["value"] for row in rows]
+        rows = select(f"SELECT DISTINCT ?s WHERE {{ ?s a <{CRKG}Study> }} ORDER BY ?s LIMIT 3")
+        examples = [row["s"]["value"] for row in rows]
     vocabularies = set()
-    for row in used:
-        iri = row["t"]["value"]
+    for iri in used:
         for prefix, ns in PREFIX_IRIS.items():
             if iri.startswith(ns) and prefix not in {"rdf", "xsd"}:
                 vocabularies.add(ns.rstrip("#") if ns.endswith("#") else ns)
     for v in sorted(vocabularies):
         out.append(t(ds, N(VOID.vocabulary), N(v)))
 
-    for row in select(f"SELECT DISTINCT ?s WHERE {{ ?s a <{CRKG}Study> }} ORDER BY ?s LIMIT 3"):
-        out.append(t(ds, N(VOID.exampleResource), N(row["s"]["value"])))
+    for example in examples:
+        out.append(t(ds, N(VOID.exampleResource), N(example)))
 
     # graph/links describes the linksets, the datasets they link, and this dataset's
     # subsets there (the linking engineer's VoID): all of it belongs in this description
@@ -122,6 +135,22 @@ def void_triples() -> list[ox.Triple]:
         if x.predicate.value == RDF_TYPE and x.object == N(VOID.Linkset):
             out.append(t(ds, N(VOID.subset), x.subject))
     return out
+
+
+def _build_counts() -> dict | None:
+    """The VoID counts ``crkg build`` wrote inside the store generation being served
+    (``crkg.pipeline.artefacts``), or None: a remote ``--backend``, a store not made by
+    the build. Issue 9 item 3: the build counts, requests do not."""
+    path = getattr(current_store(), "path", None)
+    return _counts_of(os.path.realpath(path)) if path else None
+
+
+@functools.lru_cache(maxsize=4)
+def _counts_of(generation: str) -> dict | None:
+    # a generation folder never changes once swapped in: its counts can be kept
+    from crkg.pipeline.artefacts import void_counts
+
+    return void_counts(generation)
 
 
 @bp.get("/.well-known/void")
