@@ -88,3 +88,31 @@ def test_imported_study_answers_intervention_goal_evidence(tmp_path):
     assert {(r["goal"].value, r["text"].value) for r in rows} == {
         ("https://w3id.org/crkg/ontology#PsychologicalResilience", "We organised sandbags floor by floor 🌊"),
         ("https://w3id.org/crkg/ontology#PsychologicalResilience", "Everyone felt calmer 😊")}
+
+
+def test_an_intervention_the_mapping_leaves_incomplete_is_loaded_with_a_warning(tmp_path):
+    """Issue 11: with only ``type,Intervention`` mapped, the derived intervention has no
+    actor, mode, goal or phase; the build loads it and says so instead of failing."""
+    import csv
+
+    from crkg.pipeline.build import build
+
+    data = _imported(tmp_path)
+    mapping = data / "studies" / "flood" / "mapping.csv"
+    with mapping.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    kept = [rows[0]] + [r for r in rows[1:] if r[1] == "type" and r[2].endswith("Intervention")]
+    assert len(kept) == 2, rows
+    with mapping.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(kept)
+    said: list[str] = []
+    build(data_dir=data, store_dir=tmp_path / "store", dist_dir=None, reason=False, progress=said.append)
+    assert any("incomplete" in line for line in said), said
+    store = ox.Store.read_only(str(tmp_path / "store"))
+    [row] = list(store.query("""
+        PREFIX crkg: <https://w3id.org/crkg/ontology#>
+        SELECT ?i (COUNT(?m) AS ?modes) (COUNT(?e) AS ?evidence) WHERE {
+          ?i a crkg:Intervention ; crkg:derivedBy crkg:CoCodingRule .
+          OPTIONAL { ?i crkg:usesMode ?m } OPTIONAL { ?i crkg:hasEvidence ?e }
+        } GROUP BY ?i""", use_default_graph_as_union=True))
+    assert int(row["modes"].value) == 0 and int(row["evidence"].value) >= 1

@@ -32,15 +32,20 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from crkg.namespaces import CRKGSH
+
 _FOCUS_GRAPH = "urn:crkg:shacl:focus"
 _FOCUS_OF = "urn:crkg:shacl:focusOf"
 _PROLOGUE = f"""PREFIX rdf: <{RDF}>
 PREFIX rdfs: <{RDFS}>
 PREFIX xsd: <{XSD}>
 """
-#: Property shape predicates that carry no constraint.
+#: Property shape predicates that carry no constraint. ``crkgsh:relaxedForDerived`` only
+#: turns results into warnings after the full pySHACL run (crkg.pipeline.shacl_validation);
+#: this pass still finds them, so the study goes to that run.
 _INERT = frozenset({SH.path, SH.message, RDF.type, SH.name, SH.description, SH.severity,
-                    SH.qualifiedMinCount, RDFS.comment, SH.order, SH.group, RDFS.label})
+                    SH.qualifiedMinCount, RDFS.comment, SH.order, SH.group, RDFS.label,
+                    CRKGSH.relaxedForDerived})
 #: Node shape predicates handled (targets, property shapes, or/not/sparql) or inert.
 _NODE_KNOWN = frozenset({RDF.type, SH.targetClass, SH.targetSubjectsOf, SH.property, SH["or"], SH["class"],
                          SH["not"], SH.sparql, SH.message, SH.severity, RDFS.comment, RDFS.label,
