@@ -108,6 +108,8 @@ ADDITION_DATA_PROPERTIES = """
 sha256 importedFrom color locatorSection locatorTableOrFigure startPage endPage
 startParagraph endParagraph startLine endLine startTurn endTurn startSecond endSecond
 """.split()
+#: What the build of a served dataset did, in its service description (issue 15).
+BUILD_DATA_PROPERTIES = ["hermitChecked", "inferencesMaterialised"]
 #: The disaster-management cycle's first phase (the contract's three keep their IRIs).
 ADDITION_INDIVIDUALS = {"DisasterPhase": "Mitigation"}
 
@@ -129,7 +131,7 @@ ALL_CLASSES = VOCABULARY_CLASSES + EXTENSION_CLASSES + ADDITION_CLASSES + IMPORT
 ALL_OBJECT_PROPERTIES = (VOCABULARY_OBJECT_PROPERTIES + EXTENSION_OBJECT_PROPERTIES
                          + INVERSE_OBJECT_PROPERTIES + ADDITION_OBJECT_PROPERTIES + IMPORT_OBJECT_PROPERTIES)
 ALL_DATA_PROPERTIES = (VOCABULARY_DATA_PROPERTIES + EXTENSION_DATA_PROPERTIES + ADDITION_DATA_PROPERTIES
-                       + IMPORT_DATA_PROPERTIES)
+                       + IMPORT_DATA_PROPERTIES + BUILD_DATA_PROPERTIES)
 ALL_ANNOTATION_PROPERTIES = (VOCABULARY_ANNOTATION_PROPERTIES + EXTENSION_ANNOTATION_PROPERTIES
                              + IMPORT_ANNOTATION_PROPERTIES)
 ALL_INDIVIDUALS = (_individuals(VOCABULARY_INDIVIDUALS) + _individuals(EXTENSION_INDIVIDUALS)

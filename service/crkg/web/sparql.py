@@ -43,7 +43,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, abort, request
 
 from crkg.formats import GRAPH, RDF_FORMATS, RESULT_FORMATS, for_answer, media_types
-from crkg.namespaces import FORMATS, SD
+from crkg.namespaces import CRKG, FORMATS, SD
 from crkg.store.base import UPDATE_REFUSED
 from crkg.store.sparql_http import FORM_URLENCODED
 from crkg.web.app import current_config, current_store
@@ -266,25 +266,24 @@ def _query_page() -> Response | None:
     return render() if render else None
 
 
-def endpoint_url() -> str:
-    """This endpoint's IRI: under the configured public base, never the request's ``Host``.
+def _build_facts() -> str:
+    """What the build of the served store did (``crkg.pipeline.artefacts.build_info``):
+    whether HermiT checked the ontology and whether the OWL 2 RL inferences are in. Nothing
+    for a remote back end or a store written by other means (unknown stays unknown)."""
+    from crkg.pipeline.artefacts import build_info
 
-    Without ``PUBLIC_BASE_URL`` it is the address the server listens on (WSGI
-    ``SERVER_NAME``/``SERVER_PORT``, which ``crkg serve`` sets): the ``Host`` header is the
-    client's to choose, and a cached description must not carry another site's name.
-    """
-    public = current_config().PUBLIC_BASE_URL
-    if public:
-        return public.rstrip("/") + "/sparql"
-    environ = request.environ
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = environ.get("SERVER_NAME", "localhost")
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    port = environ.get("SERVER_PORT", "")
-    default = {"http": "80", "https": "443"}.get(scheme)
-    authority = host if not port or port == default else f"{host}:{port}"
-    return f"{scheme}://{authority}{request.script_root}/sparql"
+    path = getattr(current_store(), "path", None)
+    info = build_info(path) if path else None
+    if not info:
+        return ""
+    facts = ""
+    ran = (info.get("hermit") or {}).get("ran")
+    if isinstance(ran, bool):
+        facts += f"    crkg:hermitChecked {str(ran).lower()} ;\n"
+    reason = (info.get("options") or {}).get("reason")
+    if isinstance(reason, bool):
+        facts += f"    crkg:inferencesMaterialised {str(reason).lower()} ;\n"
+    return facts
 
 
 def service_description(media_type: str) -> bytes:
@@ -296,6 +295,7 @@ def service_description(media_type: str) -> bytes:
         f"  sd:namedGraph [ a sd:NamedGraph ; sd:name <{iri}> ] ;\n" for iri in current_store().named_graphs()
     )
     turtle = f"""@prefix sd: <{SD}> .
+@prefix crkg: <{CRKG}> .
 <{endpoint}> a sd:Service ;
   sd:endpoint <{endpoint}> ;
   sd:supportedLanguage sd:SPARQL11Query ;
@@ -303,12 +303,12 @@ def service_description(media_type: str) -> bytes:
   sd:resultFormat {", ".join(f"<{f.iri}>" for f in RESULT_FORMATS + RDF_FORMATS)} ;
   sd:defaultDataset [
     a sd:Dataset ;
-{named}    sd:defaultGraph [ a sd:Graph ]
+{named}{_build_facts()}    sd:defaultGraph [ a sd:Graph ]
   ] .
 """
     fmt = for_answer(media_type, GRAPH).oxigraph
     triples = ox.parse(turtle, format=ox.RdfFormat.TURTLE)
-    prefixes = {"sd": str(SD), "formats": str(FORMATS)}
+    prefixes = {"sd": str(SD), "formats": str(FORMATS), "crkg": str(CRKG)}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
         return ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
     return ox.serialize(triples, format=fmt) or b""

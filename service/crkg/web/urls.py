@@ -32,9 +32,25 @@ def link_base() -> str:
 
 
 def absolute_base() -> str:
-    """The absolute base URL of this service: ``PUBLIC_BASE_URL``, else the request's host
-    and root; ends in /. For URLs other sites use (endpoint, dumps in VoID)."""
-    base = _public_base_url() or request.url_root
+    """The absolute base URL of this service: ``PUBLIC_BASE_URL``, else the address the
+    server listens on and this app's root; ends in /. For URLs other sites use (the SPARQL
+    endpoint in its service description, dumps in VoID).
+
+    Never the request's ``Host`` header: that is the client's to choose, and a cached
+    description must not carry another site's name (issue 13). ``crkg serve`` sets WSGI
+    ``SERVER_NAME``/``SERVER_PORT`` to the address it serves.
+    """
+    base = _public_base_url()
+    if not base:
+        environ = request.environ
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("SERVER_NAME", "localhost")
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        port = environ.get("SERVER_PORT", "")
+        default = {"http": "80", "https": "443"}.get(scheme)
+        authority = host if not port or port == default else f"{host}:{port}"
+        base = f"{scheme}://{authority}{request.script_root}/"
     return base if base.endswith("/") else base + "/"
 
 
