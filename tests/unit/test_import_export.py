@@ -44,7 +44,7 @@ def test_first_study_exports_valid_and_deterministic(first_export, tmp_path):
     out, report = first_export
     names = _valid(out)
     assert names[0] == "project.qde" and len([n for n in names if n.startswith("sources/")]) == 1
-    assert report.selections == 53 and report.cases > 0
+    assert report.selections == 55 and report.cases > 0
     again = tmp_path / "again.qdpx"
     export_study(FIRST, again)
     assert again.read_bytes() == out.read_bytes()
@@ -52,8 +52,9 @@ def test_first_study_exports_valid_and_deterministic(first_export, tmp_path):
 
 def test_passages_not_found_verbatim_are_reported_not_guessed(first_export):
     _out, report = first_export
-    assert sorted(s.split(" ")[0] for s in report.skipped) == [
-        "observation:documents", "observation:tier-2", "quote:T-subdistrict-social-worker"]
+    # the text of this one runs across a caption the PDF put mid-sentence ("图1 分析框架"),
+    # which the coding leaves out: no exact span of the source holds it
+    assert sorted(s.split(" ")[0] for s in report.skipped) == ["observation:documents"]
     assert all("not placed by guess" in s for s in report.skipped)
 
 
@@ -79,7 +80,7 @@ def test_round_trip_gives_the_same_intervention_goal_answers(first_export, tmp_p
             continue
         goals = set(it.get("contributesToAsStated", [])) | set(it.get("contributesToPerFramework", []))
         original[it["label"]["en"]] = {x for x in goals if (it["key"], x) not in unplaced}
-    assert len(original) == 38
+    assert len(original) == 40  # of 41: one has only the passage across the caption
     assert got == original
 
 

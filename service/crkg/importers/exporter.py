@@ -381,15 +381,23 @@ def export_study(folder: Path, out: Path) -> ExportReport:
 def _verbatim(text: str, passage: str) -> list[tuple[int, int]]:
     """Where *passage* occurs in *text*: exactly, or else exactly once the text's line breaks
     are left out — the convention of hand-coded studies, whose quotes are "copied from the
-    study exactly (line breaks of the PDF removed)" (data/README.md). Spans are offsets into
-    *text* itself; nothing else is normalised."""
+    study exactly (line breaks of the PDF removed)" (data/README.md). A line break is the
+    newline and the spaces or tabs that begin the next line (PDF extraction indents
+    continuation lines, e.g. "特殊\\n 时期"). Spans are offsets into *text* itself; nothing
+    else is normalised."""
     spans, i = [], text.find(passage)
     while i >= 0:
         spans.append((i, i + len(passage)))
         i = text.find(passage, i + 1)
     if spans or "\n" in passage:
         return spans
-    keep = [j for j, c in enumerate(text) if c != "\n"]
+    keep, after_break = [], False
+    for j, c in enumerate(text):
+        if c == "\n" or (after_break and c in " \t"):
+            after_break = True
+            continue
+        after_break = False
+        keep.append(j)
     view = "".join(text[j] for j in keep)
     i = view.find(passage)
     while i >= 0:
