@@ -253,3 +253,32 @@ def test_release_file_follows_the_pointer(pointer_mode, tmp_path):
         (second / "crkg-side" / "release" / RELEASE_DIR_NAME).mkdir(parents=True)
         (second / "crkg-side" / "release" / RELEASE_DIR_NAME / "crkg.ttl").write_bytes(b"# second\n")
         assert store.release_file("crkg.ttl") == b"# second\n"
+
+
+def test_void_counts_follow_the_pointer_to_a_new_generation(pointer_mode, tmp_path):
+    """VoID keeps the counts per generation folder: a rebuild behind a pointer folder
+    (whose own path never changes) must give the new build's counts."""
+    import json
+
+    from crkg.pipeline.artefacts import VOID_COUNTS_FILE
+    from crkg.web import void
+    from crkg.web.app import create_app
+    from crkg.web.config import TestConfig
+
+    def generation_with(count: int) -> Path:
+        folder = write_store(path, [(GRAPH, _nt("one"), "application/n-triples")])
+        (folder / "crkg-side").mkdir(exist_ok=True)
+        (folder / "crkg-side" / VOID_COUNTS_FILE).write_text(json.dumps({"graphs": {GRAPH: count}}),
+                                                            encoding="utf-8")
+        return folder
+
+    path = tmp_path / "store"
+    generation_with(1)
+    app = create_app(TestConfig(STORE_DIR=str(path)))
+    try:
+        with app.test_request_context("/.well-known/void"):
+            assert void._build_counts()["graphs"] == {GRAPH: 1}
+            generation_with(2)
+            assert void._build_counts()["graphs"] == {GRAPH: 2}
+    finally:
+        app.extensions["crkg.store"].close()
