@@ -82,9 +82,17 @@ def symlinks_work(folder) -> bool:
         except (OSError, NotImplementedError, AttributeError):
             _probed[key] = False
         else:
-            probe.unlink()
+            _remove_link(probe)
             _probed[key] = True
     return _probed[key]
+
+
+def _remove_link(link: Path) -> None:
+    """Remove a symbolic link to a folder (Windows may want ``rmdir`` for that)."""
+    try:
+        os.unlink(link)
+    except (IsADirectoryError, PermissionError):
+        os.rmdir(link)
 
 
 def current(store) -> Path:
@@ -157,7 +165,7 @@ def point_to(store, generation) -> Path | None:
         os.replace(link, store)
     else:
         if store.is_symlink():
-            store.unlink()  # switching modes: readers see no store for this instant
+            _remove_link(store)  # switching modes: readers see no store for this instant
         store.mkdir(exist_ok=True)
         _write_pointer(store, generation.name)
     return previous
