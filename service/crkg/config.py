@@ -58,6 +58,10 @@ class Config:
     # -- what is served -----------------------------------------------------------------
     #: where the embedded Oxigraph store lives
     STORE_DIR: str = str(DEFAULT_STORE_DIR)
+    #: how ``crkg build`` swaps a new store generation in (``crkg.store.generation``):
+    #: ``symlink``, ``pointer`` (a file naming it: Windows without the link privilege), or
+    #: ``auto`` (a symbolic link wherever one can be made)
+    STORE_SWAP: str = "auto"
     #: a remote SPARQL 1.1 query endpoint to use instead of the embedded store
     BACKEND: str | None = None
     #: the public base the IRIs https://w3id.org/crkg/... are served under

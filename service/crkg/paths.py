@@ -42,15 +42,18 @@ RELEASE_RDFXML = "crkg.owl"
 RELEASE_CATALOG = "catalog-v001.xml"
 
 
-#: The folder inside a store generation (the directory the store's link points to) that
+#: The folder inside a store generation (the directory the store path names) that
 #: holds what the build writes beside the data, so it is swapped in with the store
 #: (``crkg.pipeline.artefacts``); RocksDB ignores a sub-folder of its directory.
 STORE_SIDE_DIR_NAME = "crkg-side"
 
 
 def store_side_dir(store_dir) -> Path:
-    """The side folder of the store generation *store_dir* points to now (link resolved)."""
-    return Path(os.path.realpath(store_dir)) / STORE_SIDE_DIR_NAME
+    """The side folder of the store generation *store_dir* names now
+    (``crkg.store.generation.current``: a symbolic link or a pointer file, resolved)."""
+    from crkg.store.generation import current  # not at import: crkg.config imports this module
+
+    return current(store_dir) / STORE_SIDE_DIR_NAME
 
 
 def store_release_dir(store_dir) -> Path:

@@ -71,6 +71,7 @@ from crkg.config import Config
 from crkg.errors import CrkgError
 from crkg.namespaces import PREFIX_IRIS
 from crkg.paths import RELEASE_DIR_NAME, STORE_SIDE_DIR_NAME, store_release_dir
+from crkg.store import generation as store_generation
 from crkg.store import guard, query_worker
 from crkg.store.base import (
     BackendUnavailable,
@@ -108,9 +109,10 @@ class _Worker:
     ``socket.share`` data on the worker's stdin.
     """
 
-    def __init__(self, path: str, memory_mb: int | None):
-        #: the store generation this worker opened (write_store swaps a link at *path*)
-        self.generation = os.path.realpath(path)
+    def __init__(self, generation: str, memory_mb: int | None):
+        #: the store generation this worker opens (``crkg.store.generation.current`` of
+        #: the store path, resolved by the caller: the worker opens exactly this folder)
+        self.generation = path = generation
         #: running a long query (outside the fast lane); retired when it ends
         self.long = False
         self._cpu_at_start: float | None = None
@@ -228,8 +230,8 @@ class EmbeddedStore(Store):
         short_budget: float = Config.SHORT_QUERY_BUDGET,
         queue_wait: float = Config.QUEUE_WAIT,
     ):
-        # not resolved: *path* may be the symbolic link write_store swaps, and new
-        # workers must open whatever it points to then
+        # not resolved: *path* names the generation write_store swaps in (a link or a
+        # pointer folder, crkg.store.generation), and new workers open whatever it names then
         self.path = os.path.abspath(path)
         if not Path(self.path).is_dir():
             raise CrkgError(f"no store at {path}: run `crkg build` first (or give --store DIR)")
@@ -251,7 +253,7 @@ class EmbeddedStore(Store):
         self._local: tuple[str, pyoxigraph.Store] | None = None
         #: workers killed (timeout, hang-up) or found dead and replaced since the store opened
         self.restarts = 0
-        self._current_generation = os.path.realpath(self.path)
+        self._current_generation = str(store_generation.current(self.path))
         self._generation_checked = time.monotonic()
         for _ in range(self._size):
             self._add_worker()
@@ -273,7 +275,7 @@ class EmbeddedStore(Store):
     # -- pool --------------------------------------------------------------------------
 
     def _add_worker(self) -> None:
-        worker = _Worker(self.path, self._memory_mb)
+        worker = _Worker(self._generation(), self._memory_mb)
         with self._lock:
             self._all.add(worker)
         threading.Thread(target=self._watch, args=(worker,), daemon=True,
@@ -477,10 +479,10 @@ class EmbeddedStore(Store):
             self._add_worker()
 
     def _generation(self) -> str:
-        """The directory *path* points to now (checked at most once a second)."""
+        """The generation folder *path* names now (checked at most once a second)."""
         now = time.monotonic()
         if now - self._generation_checked > 1.0:
-            self._current_generation = os.path.realpath(self.path)
+            self._current_generation = str(store_generation.current(self.path))
             self._generation_checked = now
         return self._current_generation
 
@@ -598,7 +600,7 @@ def write_store(path, graphs: Iterable[tuple[str, bytes, str]]) -> Path:
 
 
 #: Suffix of a generation still being written (removed by the next writer if its process died).
-_PARTIAL = ".partial"
+_PARTIAL = store_generation.PARTIAL_SUFFIX
 
 
 class NewGeneration:
@@ -606,10 +608,11 @@ class NewGeneration:
 
     The store is written in a fresh directory ``.<name>.<stamp>.<pid>.partial`` beside
     *path*; :meth:`commit` flushes it, renames it to ``.<name>.<stamp>.<pid>`` (complete)
-    and makes *path* a symbolic link to it, replaced with one ``rename`` (atomic on POSIX):
-    a reader opening *path* sees the old store or the new one, never half of one. An
-    existing real directory at *path* (made by hand or an older crkg) is moved aside
-    first. :meth:`abort` (also after a commit: then it does nothing) removes the
+    and makes *path* name it (``crkg.store.generation.point_to``: a symbolic link replaced
+    with one ``rename``, or where links cannot be made - Windows - a pointer file replaced
+    with ``os.replace``): a reader resolving *path* sees the old store or the new one,
+    never half of one. An existing real directory at *path* (made by hand or an older
+    crkg) is moved aside first. :meth:`abort` (also after a commit: then it does nothing) removes the
     unfinished directory; a directory left by a killed writer is removed by the next
     writer (its process id is in the name).
 
@@ -618,8 +621,9 @@ class NewGeneration:
     that changed.
 
     The generation just replaced is kept (a running server still reads it; its
-    ``EmbeddedStore`` notices the new link and moves its workers over), older ones are
-    removed. :attr:`side_dir` is a folder inside the generation for the build's side
+    ``EmbeddedStore`` notices the change and moves its workers over), older ones are
+    removed (``crkg.store.generation.remove_old``: on Windows one still open is left for
+    the next build). :attr:`side_dir` is a folder inside the generation for the build's side
     artefacts (``crkg.pipeline.artefacts``): swapped in with the store.
     """
 
@@ -636,7 +640,7 @@ class NewGeneration:
         self._done = False
         try:
             if base and self.path.exists():
-                ox.Store.read_only(str(self.path)).backup(str(self.target))
+                ox.Store.read_only(str(store_generation.current(self.path))).backup(str(self.target))
                 self.store = ox.Store(str(self.target))
                 side = self.side_dir
                 if side.exists():
@@ -694,20 +698,9 @@ class NewGeneration:
         del self.store
         os.rename(self.target, self.final)
         self._done = True
-        path = self.path
-        previous = None
-        if path.is_symlink():
-            previous = (path.parent / os.readlink(path)).resolve()
-        elif path.exists():
-            previous = path.parent / f".{path.name}.replaced.{self.final.name}"
-            os.rename(path, previous)
-        link = path.parent / f".{path.name}.link.{self.final.name}"
-        os.symlink(self.final.name, link)
-        os.replace(link, path)
-        keep = {self.final.resolve(), previous.resolve() if previous else None}
-        for old in path.parent.glob(f".{path.name}.*"):
-            if old.is_dir() and not old.is_symlink() and old.resolve() not in keep and not _is_partial(old):
-                shutil.rmtree(old, ignore_errors=True)
+        previous = store_generation.point_to(self.path, self.final)
+        # the generation just replaced stays: a running server may still be reading it
+        store_generation.remove_old(self.path, keep={self.final, previous})
         return self.final
 
     def abort(self) -> None:
@@ -716,10 +709,6 @@ class NewGeneration:
         self._done = True
         self.__dict__.pop("store", None)  # closes RocksDB before its folder goes
         shutil.rmtree(self.target, ignore_errors=True)
-
-
-def _is_partial(folder: Path) -> bool:
-    return folder.name.endswith(_PARTIAL)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import functools
-import os
 
 import pyoxigraph as ox
 from flask import Blueprint, request
@@ -28,6 +27,7 @@ from crkg.namespaces import (
     VOID_DOCUMENT,
     XSD,
 )
+from crkg.store.generation import current as current_generation
 from crkg.version import __version__
 from crkg.web.dumps import DATASET_DUMP
 from crkg.web.languages import reader_lang
@@ -142,7 +142,7 @@ def _build_counts() -> dict | None:
     (``crkg.pipeline.artefacts``), or None: a remote ``--backend``, a store not made by
     the build. Issue 9 item 3: the build counts, requests do not."""
     path = getattr(current_store(), "path", None)
-    return _counts_of(os.path.realpath(path)) if path else None
+    return _counts_of(str(current_generation(path))) if path else None
 
 
 @functools.lru_cache(maxsize=4)
