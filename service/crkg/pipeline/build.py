@@ -850,7 +850,9 @@ def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *
         shared_lines=(line for lines in shared.by_subject.values() for line in lines),
         previous=index_path(store_dir) if store_dir.exists() else None,
         whole_corpus=lambda: _staged_quads(staging), progress=progress)
-    progress(f"  search index: {counts['written']} of {counts['units']} units indexed, {counts['kept']} kept "
+    written = counts["written"]
+    names = f" ({', '.join(unit or 'the base' for unit in written)})" if 0 < len(written) <= 5 else ""
+    progress(f"  search index: {len(written)} of {counts['units']} units indexed{names}, {counts['kept']} kept "
              "from the previous store's index")
     return folder
 

@@ -471,7 +471,8 @@ def write_build_index(path, *, studies: dict[str, tuple[Path, str]], other_graph
     every base resource its rows read (the modes' hierarchy, a code's concepts). When
     units read each other (:data:`REVERSE_PREDICATES`, an IRI of another study),
     *whole_corpus* (a callable giving every triple) writes the index at once instead.
-    Only one study's rows are in memory at a time.
+    Only one study's rows are in memory at a time. Returns ``{"units": n, "kept": n,
+    "written": [unit, …], "whole": bool}`` (the base unit is ``""``).
     """
     path = Path(path)
     code = code_digest()
@@ -516,7 +517,7 @@ def write_build_index(path, *, studies: dict[str, tuple[Path, str]], other_graph
             index, fresh = _Index(tmp, fresh=False), False
         try:
             base = _Facts().add(_parse([line for lines in base_lines.values() for line in lines]))
-            written = 0
+            written = []
             for unit in sorted(keys):
                 if unit in kept:
                     continue
@@ -545,10 +546,10 @@ def write_build_index(path, *, studies: dict[str, tuple[Path, str]], other_graph
                     tmp.unlink(missing_ok=True)
                     _write_whole(tmp, _Facts().add(whole_corpus()))
                     os.replace(tmp, path)
-                    return {"units": len(keys), "kept": 0, "written": len(keys), "whole": True}
+                    return {"units": len(keys), "kept": 0, "written": sorted(keys), "whole": True}
                 reads = {r for r in collector.reads if scope(r) is None}
                 index.put(unit, slots[unit], rows, keys[unit], reads, reads_digest(reads), refs)
-                written += 1
+                written.append(unit)
                 del rows, collector
             index.finish(code, optimize=fresh)
         finally:
