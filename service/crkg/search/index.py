@@ -17,6 +17,21 @@ The file is ``search.sqlite`` in the side folder of the store generation
 (:func:`index_path`; ``crkg build`` writes it with the other side artefacts, which are
 swapped in together with the store), written to a temporary name in the same folder and
 renamed into place, so a reader sees a whole index.
+
+**Written study by study** (issue 14: one study added in seconds, memory bounded by a
+study). Every row belongs to the *unit* of its subject (:func:`study_scope`): a study, or
+the base unit of the ontology, the linksets and the resources studies share. A unit's
+rows are made from its own facts (the triples about its subjects, from every graph:
+its study graph, ``graph/inferred``, …) and from the base facts of the IRIs it reads
+(recorded: the modes' ``skos:broader`` hierarchy, a code's concepts and their types), so
+the table ``units`` keeps, per unit, the digest of its own facts, the IRIs read and the
+digest of their facts. :func:`write_build_index` copies the previous index and deletes
+and inserts only the rows of the units whose digests changed; the row ids are fixed per
+unit (:func:`unit_slots`), so the updated file holds the rows of a build from nothing,
+id for id, and answers every search the same (``tests/unit/test_search_incremental.py``).
+Units that read each other (an intervention citing another study's passage) are indexed
+from the whole corpus at once, and the build says so. :func:`write_index` indexes any
+set of quads at once (stores not made by ``crkg build``, the search bench).
 """
 
 from __future__ import annotations
@@ -27,6 +42,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from crkg.namespaces import CRKG, ID, PREFIX_IRIS
@@ -49,6 +65,7 @@ SCHEMA = "3"
 FACET_DIMS = ("study", "case", "mode", "goal", "intervention", "code")
 
 
+@lru_cache(maxsize=1 << 16)  # the same few values (modes, goals, a study's cases) on most rows
 def facet_token(dim: str, value: str) -> str:
     """The word that stands for (dim, value) in the ``facets`` column: a filter is one more
     term of the FTS5 query, so filtering is an intersection of posting lists."""
@@ -111,6 +128,7 @@ def study_scope(keys):
     keys = set(keys)
     ids = str(ID)
 
+    @lru_cache(maxsize=1 << 17)  # asked for every subject and every IRI read: a few per triple
     def scope(iri: str):
         if not iri.startswith(ids):
             return None
