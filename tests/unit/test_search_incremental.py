@@ -18,6 +18,7 @@ from crkg.namespaces import CRKG, ID
 from crkg.pipeline.build import build, split_shared
 from crkg.search.index import index_path, write_build_index, write_index
 from crkg.search.query import connect, search
+from tests.unit.test_build_pipeline import add_readme_example, shipped_data
 
 C = str(CRKG)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -77,29 +78,13 @@ def _store_quads(store_dir):
 @pytest.fixture
 def data(tmp_path):
     """The shipped study and its linksets (the README's worked example is added later)."""
-    from crkg.paths import DATA_DIR
-
-    data = tmp_path / "data"
-    shutil.copytree(DATA_DIR / "studies", data / "studies")
-    shutil.copytree(DATA_DIR / "links", data / "links")
-    shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
-    return data
-
-
-def _add_example(data):
-    from tests.unit.test_studies_readme import example_files
-
-    folder = data / "studies" / ADDED
-    folder.mkdir()
-    for name, body in example_files().items():
-        (folder / name).write_text(body, encoding="utf-8")
-    return folder
+    return shipped_data(tmp_path)
 
 
 def test_a_study_added_and_changed_gives_the_index_of_a_build_from_nothing(data, tmp_path):
     store = tmp_path / "store"
     build(data_dir=data, store_dir=store, dist_dir=None, progress=lambda _m: None)
-    folder = _add_example(data)
+    folder = add_readme_example(data)
 
     for step in ("added", "changed"):
         if step == "changed":  # a passage of the added study edited: its rows change, not the other's
@@ -135,7 +120,7 @@ def test_a_study_added_and_changed_gives_the_index_of_a_build_from_nothing(data,
 
 def test_a_study_removed_takes_its_rows_out(data, tmp_path):
     store = tmp_path / "store"
-    folder = _add_example(data)
+    folder = add_readme_example(data)
     build(data_dir=data, store_dir=store, dist_dir=None, reason=False, progress=lambda _m: None)
     con = connect(index_path(store))
     assert search(con, "sandbags", {"study": ADDED}).total > 0
