@@ -492,6 +492,8 @@ def write_build_index(path, *, studies: dict[str, tuple[Path, str]], other_graph
     Only one study's rows are in memory at a time. Returns ``{"units": n, "kept": n,
     "written": [unit, …], "whole": bool}`` (the base unit is ``""``).
     """
+    import pyoxigraph as ox
+
     path = Path(path)
     code = code_digest()
     scope = study_scope(studies)
@@ -544,10 +546,8 @@ def write_build_index(path, *, studies: dict[str, tuple[Path, str]], other_graph
                     refs = {o for by_object in base.reverse.values() for o in by_object}
                     crossing = {o for o in refs if scope(o) is not None}
                 else:
-                    graph, _digest_ = studies[unit]
+                    graph = studies[unit][0]
                     owns = (lambda u: lambda s: scope(s) == u)(unit)
-                    import pyoxigraph as ox
-
                     own = _Facts().add(ox.parse(path=str(graph), format=ox.RdfFormat.N_TRIPLES), keep=owns)
                     own.add(_parse(extra.get(unit, ())))
                     collector = _Collector(own, base, owns=owns, scope=scope)
