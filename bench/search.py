@@ -4,7 +4,8 @@ query at 1e6 triples).
 Generates synthetic studies with ``bench.generate`` (plus the shipped study, so that the
 first study's words are among them), converts them with the project's converter (no SHACL,
 no reasoning: the index needs neither), writes the index with
-``crkg.search.index.write_index`` exactly as ``crkg build`` does, and times each query of
+``crkg.search.index.write_index`` from the whole corpus at once (the rows ``crkg build``
+writes study by study), and times each query of
 :data:`QUERIES` through ``crkg.search.query.search`` (what ``/search`` runs): median and
 worst of ``--repeats`` runs, wall clock and CPU time. The result is written to
 ``bench/out/search.json`` and as a section of ``bench/RESULTS.md`` (between the

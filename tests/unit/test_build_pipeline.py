@@ -114,22 +114,35 @@ def test_unchanged_rebuild_is_skipped_in_seconds(built):
 # ------------------------------------------------------------- a second study (issue 3)
 
 
-@pytest.fixture
-def two_studies(tmp_path):
-    """A data folder holding the shipped study and data/README.md's worked example."""
+def shipped_data(tmp_path):
+    """A copy of the repository's data folder (studies, linksets, context)."""
     import shutil
 
     from crkg.paths import DATA_DIR
-    from tests.unit.test_studies_readme import example_files
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR / "studies", data / "studies")
     shutil.copytree(DATA_DIR / "links", data / "links")
     shutil.copy(DATA_DIR / "context.jsonld", data / "context.jsonld")
+    return data
+
+
+def add_readme_example(data):
+    """data/README.md's worked example as the study folder ``li-wang-wuhan`` of *data*."""
+    from tests.unit.test_studies_readme import example_files
+
     folder = data / "studies" / "li-wang-wuhan"
     folder.mkdir()
     for name, body in example_files().items():
         (folder / name).write_text(body, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def two_studies(tmp_path):
+    """A data folder holding the shipped study and data/README.md's worked example."""
+    data = shipped_data(tmp_path)
+    add_readme_example(data)
     return data
 
 

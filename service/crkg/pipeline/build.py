@@ -816,7 +816,8 @@ def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache:
             old.unlink(missing_ok=True)
 
 
-def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology) -> Path:
+def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *, study_iris: dict[str, str],
+                          shared: _SharedContext, store_dir: Path, progress: Progress) -> Path:
     """THE place where side artefacts are produced (issue 14 item 5). Everything written
     into the returned folder (in the staging folder) is moved into the new store
     generation (``NewGeneration.adopt_side``) and swapped in with the store; readers find
@@ -826,20 +827,33 @@ def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology) -
     ``crkg.pipeline.artefacts.SideArtefacts`` that has seen every staged graph), the
     ontology release files (``crkg.paths.store_release_dir``; ``/ontology`` serves them,
     the same bytes as ``dist/ontology/``) and the full-text search index
-    (``crkg.search.index.index_path``). Add new artefacts here, reading the staged
+    (``crkg.search.index.index_path``), study by study: the previous store's index is
+    copied and only the studies whose inputs changed are indexed again
+    (``crkg.search.index.write_build_index``). Add new artefacts here, reading the staged
     N-Triples (``staging.graphs[iri].path``, with their ``digest`` for caching) one graph
     at a time.
     """
     from crkg.paths import STORE_SIDE_DIR_NAME
     from crkg.pipeline.artefacts import RELEASE_SUBDIR
     from crkg.pipeline.ontology import write_release
-    from crkg.search.index import SEARCH_INDEX_FILE, write_index
+    from crkg.search.index import SEARCH_INDEX_FILE, index_path, write_build_index
 
     folder = staging.dir / STORE_SIDE_DIR_NAME
     folder.mkdir()
     side.write(folder, build_info)
     write_release(folder / RELEASE_SUBDIR, ontology)
-    write_index(folder / SEARCH_INDEX_FILE, _staged_quads(staging))
+    study_graphs = set(study_iris.values())
+    counts = write_build_index(
+        folder / SEARCH_INDEX_FILE,
+        studies={key: (staging.graphs[iri].path, staging.graphs[iri].digest) for key, iri in study_iris.items()},
+        other_graphs=[g.path for iri, g in staging.graphs.items() if iri not in study_graphs],
+        shared_lines=(line for lines in shared.by_subject.values() for line in lines),
+        previous=index_path(store_dir) if store_dir.exists() else None,
+        whole_corpus=lambda: _staged_quads(staging), progress=progress)
+    written = counts["written"]
+    names = f" ({', '.join(unit or 'the base' for unit in written)})" if 0 < len(written) <= 5 else ""
+    progress(f"  search index: {len(written)} of {counts['units']} units indexed{names}, {counts['kept']} kept "
+             "from the previous store's index")
     return folder
 
 
@@ -990,7 +1004,8 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
             steps.run("write dist/", write_dist, dist_dir, [(i, g.path) for i, g in staging.graphs.items()])
         except OSError as exc:
             raise _write_error(exc, "the release files", dist_dir) from exc
-    side_folder = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology)
+    side_folder = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology,
+                            study_iris=study_iris, shared=shared, store_dir=store_dir, progress=progress)
     try:
         loaded, changed, kept = steps.run("load store", _load_store, store_dir, staging,
                                           previous.get("graph_digests") or {}, side_folder, cache_dir(store_dir))

@@ -70,12 +70,13 @@ def tokens(text: str) -> list[Token]:
 def index_text(text: str, lang: str | None) -> tuple[str, str]:
     """(``body``, ``chars``) column values for one text in language *lang*."""
     body, chars = [], []
-    for t in tokens(text):
-        if t.cjk:
-            body.extend(bigrams(t.text))
-            chars.extend(t.text)
+    for m in _TOKEN.finditer(text):  # as tokens(), without a Token per word: run once per indexed text
+        word = m.group(0)
+        if _IS_CJK.match(word):
+            body.extend(bigrams(word))
+            chars.extend(word)
         else:
-            body.append(stem(t.text.casefold(), lang))
+            body.append(stem(word.casefold(), lang))
     return " ".join(body), " ".join(chars)
 
 
