@@ -625,7 +625,10 @@ def write_store_index(store_dir) -> Path:
     """Index the store at *store_dir* (for stores not made by ``crkg build``, and bench)."""
     import pyoxigraph as ox
 
-    store = ox.Store.read_only(str(store_dir))
+    from crkg.store.generation import current
+
+    # the current generation, whether the store swaps by symlink or by pointer file (Windows)
+    store = ox.Store.read_only(str(current(store_dir)))
     try:
         return write_index(index_path(store_dir), store.quads_for_pattern(None, None, None, None))
     finally:
