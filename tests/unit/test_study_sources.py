@@ -311,3 +311,19 @@ def test_english_headings_are_sections_too(tmp_path):
     with pytest.raises(CrkgError, match=r"locator '2.4': '2.4' is no section, table or figure printed in "
                                         r"sources/interview-a1.en.txt, sources/paper.en.txt \(did you mean `2.3`\?\)"):
         load_study(folder)
+
+
+
+def test_a_picture_region_is_a_locator_of_the_grammar():
+    """What ``crkg import`` writes for a picture selection passes the locator shape's pattern
+    (one grammar: crkg.pipeline.locators.PATTERN is the shape's sh:pattern)."""
+    import re
+
+    from crkg.importers.model import Selection
+    from crkg.importers.writer import _media_locator
+    from crkg.pipeline.locators import PATTERN, parse_locator
+
+    assert parse_locator("Photo 1.jpg, region (10,20)–(300,240)") is not None
+    assert parse_locator("Photo 1.jpg, region (10,20)") is None
+    picture = Selection(guid="g", source="s", region=(10, 20, 300, 240))
+    assert re.fullmatch(PATTERN, "Photo 1.jpg, " + _media_locator(picture))

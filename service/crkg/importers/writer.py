@@ -479,8 +479,8 @@ def _hms(ms: int, up: bool = False) -> str:
 
 def _media_locator(sel: Selection) -> str:
     """Page, and time range in whole seconds (the locator grammar's timestamps; the exact
-    milliseconds are in mediaStart/mediaEnd). The grammar has no part for a picture's
-    region: that one is written as is."""
+    milliseconds are in mediaStart/mediaEnd), and a picture's region as the grammar's
+    ``region (x1,y1)–(x2,y2)``."""
     bits = []
     if sel.page is not None:
         bits.append(f"p. {sel.page}")

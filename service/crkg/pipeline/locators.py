@@ -40,6 +40,9 @@ _TABLE = r"[表图][1-9][0-9]*|(Table|Figure|Fig\.) [1-9][0-9]*[a-z]?"
 _N = r"[1-9][0-9]*"
 _DASH = "[–-]"
 _TIME = r"[0-9][0-9]:[0-5][0-9]:[0-5][0-9]"
+#: a picture's rectangle as REFI-QDA gives it (PictureSelection: first and second corner,
+#: pixels); the numbers themselves are in crkg:region
+_REGION = rf"region \([0-9]+,[0-9]+\){_DASH}\([0-9]+,[0-9]+\)"
 
 def _ranged(one: str, many: str) -> str:
     return f"{one}{_N}|{many}{_N}{_DASH}{_N}"
@@ -50,7 +53,7 @@ def _ranged(one: str, many: str) -> str:
 #: regular expression, which has no ``(?:...)`` and no ``\d``.
 PART_PATTERN = "(" + "|".join([
     _SECTION, _TABLE, _ranged(r"p\. ", r"pp\. "), _ranged("¶", "¶¶"), _ranged(r"l\. ", r"ll\. "),
-    _ranged("turn ", "turns "), f"{_TIME}({_DASH}{_TIME})?", f"chars [0-9]+{_DASH}[0-9]+",
+    _ranged("turn ", "turns "), f"{_TIME}({_DASH}{_TIME})?", f"chars [0-9]+{_DASH}[0-9]+", _REGION,
 ]) + ")"
 PATTERN = f"^([^,]+, )?{PART_PATTERN}(, {PART_PATTERN})*$"
 
@@ -101,7 +104,7 @@ def _part(text: str, loc: Locator) -> bool:
     if m := re.fullmatch(f"chars ([0-9]+){_DASH}([0-9]+)", text):
         loc.chars = (int(m.group(1)), int(m.group(2)))
         return True
-    return False
+    return re.fullmatch(_REGION, text) is not None  # no structured form: crkg:region has it
 
 
 def parse_locator(text: str) -> Locator | None:
