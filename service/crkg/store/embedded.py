@@ -259,15 +259,20 @@ class EmbeddedStore(Store):
             self._add_worker()
 
     @classmethod
-    def from_config(cls, config: Config, *, path=None, workers: int | None = None) -> "EmbeddedStore":
-        """The store *config* describes (``STORE_DIR``, its workers, guard and memory limit)."""
+    def from_config(cls, config: Config, *, path=None, workers: int | None = None,
+                    admit: bool = False) -> "EmbeddedStore":
+        """The store *config* describes (``STORE_DIR``, its workers, guard and memory limit).
+
+        *admit*: apply the serving block's admission rules (per-client limits, long-query
+        slots): the web service does; ``crkg query``, ``push`` and ``link`` act for one user
+        and do not."""
         return cls(
             config.STORE_DIR if path is None else path,
             workers=config.QUERY_WORKERS if workers is None else workers,
             service_allowlist=config.SERVICE_ALLOWLIST,
             memory_mb=config.WORKER_MEMORY_MB or None,
             max_nesting=config.MAX_NESTING,
-            admission=Admission.from_config(config),
+            admission=Admission.from_config(config) if admit else None,
             short_budget=config.SHORT_QUERY_BUDGET,
             queue_wait=config.QUEUE_WAIT,
         )

@@ -64,7 +64,7 @@ def open_store(config: Config):
         return RemoteStore(config.BACKEND, config=config)
     from crkg.store.embedded import EmbeddedStore
 
-    return EmbeddedStore.from_config(config)
+    return EmbeddedStore.from_config(config, admit=True)
 
 
 #: Headers on every response (issue 13). The policy allows scripts and styles from this
