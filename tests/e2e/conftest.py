@@ -96,6 +96,25 @@ class Server:
         return self.process.returncode
 
 
+def query_workers_of(server_pid: int) -> list[int]:
+    """PIDs of the query processes a ``crkg serve`` process started (Linux /proc): its
+    children running ``query_worker.py``. By parent, not by store path: a worker is given the
+    resolved store generation, which other servers over the same data share."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text(errors="replace")
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), None)
+        if ppid == str(server_pid) and "query_worker.py" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def processes_mentioning(text: str) -> list[int]:
     """PIDs whose command line contains *text* (Linux /proc)."""
     found = []

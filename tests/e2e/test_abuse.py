@@ -19,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Server, processes_mentioning
+from conftest import Server, query_workers_of
 
 pytestmark = pytest.mark.slow
 
@@ -177,7 +177,7 @@ def test_a_client_over_its_share_gets_429_with_retry_after(abused):
 def _long_pids(server) -> set[int]:
     """The query processes running long queries: those reniced to yield the CPU (Linux)."""
     found = set()
-    for pid in set(processes_mentioning("query_worker.py")) & set(processes_mentioning(str(server.store))):
+    for pid in query_workers_of(server.process.pid):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()

@@ -18,11 +18,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from SPARQLWrapper import CSV, JSON, POSTDIRECTLY, TURTLE, SPARQLWrapper
 
-from conftest import QUERY_TIMEOUT, Server, processes_mentioning
+from conftest import QUERY_TIMEOUT, Server, processes_mentioning, query_workers_of
 
 pytestmark = pytest.mark.slow
 
@@ -186,14 +187,27 @@ def test_ctrl_c_stops_the_server_and_its_query_workers(e2e_store, tmp_path):
     srv = Server(store, workers=1)
     ready = srv.wait_ready()
     assert any(str(store) in p for p in [" ".join(srv.stderr)]) or srv.stderr, srv.stderr
-    workers = processes_mentioning(str(store))
+    workers = query_workers_of(srv.process.pid)
     assert workers, "no query worker processes found"
     start = time.monotonic()
     assert srv.stop(signal.SIGINT) == 0, "\n".join(srv.stderr)
     stopped = time.monotonic() - start
+
+    def alive() -> list[int]:
+        """The workers still running (a zombie, not yet reaped, has stopped)."""
+        running = []
+        for pid in workers:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text(errors="replace").rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in ("Z", "X"):
+                running.append(pid)
+        return running
+
     deadline = time.monotonic() + 3
-    while processes_mentioning(str(store)) and time.monotonic() < deadline:
+    while (alive() or processes_mentioning(str(store))) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert processes_mentioning(str(store)) == []
+    assert alive() == [] and processes_mentioning(str(store)) == []
     assert stopped < 10, f"stopping took {stopped:.1f} s"
     assert ready < 5, f"the first query was answered {ready:.2f} s after start"
