@@ -40,7 +40,7 @@ WORKER_STACK_BYTES = 1024 * 1024 * 1024
 #: The first message of a worker, once its store is open (or failed to open).
 READY = ("ready",)
 #: The FD argument that says "the socket comes as ``socket.share`` data on stdin" (Windows).
-SHARED_SOCKET = "shared"
+SHARED_SOCKET = "socket-share"
 
 
 class _RowCapReached(Exception):
