@@ -48,7 +48,8 @@ def parser() -> argparse.ArgumentParser:
                    help="passed to crkg serve --workers (default: crkg's own default)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=HERE / "out", help="work folder (git-ignored)")
-    p.add_argument("--results", type=Path, default=HERE / "RESULTS.md",
+    # a str, not a Path: Path("") is ".", so '' could not say "no report"
+    p.add_argument("--results", default=str(HERE / "RESULTS.md"),
                    help="report to write ('' for none)")
     p.add_argument("--keep", action="store_true",
                    help="add to the existing out/results.json instead of starting afresh")
@@ -60,7 +61,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     args.stages = [s for s in args.stages.split(",") if s]
     args.peers = [s for s in args.peers.split(",") if s]
-    args.results = args.results if str(args.results) else None
+    args.results = Path(args.results) if args.results else None
     from bench.runner import run
 
     run(args, argv)
