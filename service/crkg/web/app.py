@@ -11,7 +11,8 @@
 * the security headers on every response (``SECURITY_HEADERS``, a default
   Content-Security-Policy) and the jinja test ``web_iri`` (links only to http(s) IRIs);
 * the caller of each request's queries (client address, hang-up check) for the store's
-  admission rules (``crkg.store.admission``).
+  admission rules (``crkg.store.admission``);
+* the WSGI short-cut for a successful ``/sparql`` query (``crkg.web.sparql_shortcut``).
 
 A store the factory opened is closed with the process (``atexit``); a store passed in
 belongs to the caller.
@@ -142,7 +143,11 @@ def create_app(config: Config | None = None, store=None) -> Flask:
         atexit.register(store.close)
     app.extensions[STORE_KEY] = store
     errors.init_app(app)
-    app.wsgi_app = _PerRequest(app.wsgi_app)
+    from crkg.web.sparql_shortcut import SparqlShortcut
+
+    # the common /sparql query skips Flask (crkg.web.sparql_shortcut); both paths get the
+    # security headers and the request's caller
+    app.wsgi_app = _PerRequest(SparqlShortcut(app, config, store, app.wsgi_app))
     app.jinja_env.tests["web_iri"] = is_web_iri
     for spec in BLUEPRINTS:
         # A missing blueprint module is an error, never a silently smaller service.

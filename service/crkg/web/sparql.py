@@ -33,102 +33,41 @@ SPARQLWrapper users see in ``results["head"]["link"]`` without looking at header
 
 CORS: ``Access-Control-Allow-Origin: *`` on every answer; ``OPTIONS`` answers the
 preflight, so other sites' query tools (YASGUI, notebooks in a browser) can call it.
+
+The rules themselves are ``crkg.web.sparql_protocol``; a query that succeeds is answered by
+the WSGI short-cut ``crkg.web.sparql_shortcut`` before Flask sees it, and this view answers
+everything else (errors, ``HEAD``, ``OPTIONS``, the bare ``GET``).
 """
 
 from __future__ import annotations
 
 import importlib
-from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, abort, request
 
-from crkg.formats import GRAPH, RDF_FORMATS, RESULT_FORMATS, for_answer, media_types
+from crkg.formats import GRAPH, RDF_FORMATS, RESULT_FORMATS, for_answer
 from crkg.namespaces import CRKG, FORMATS, SD
-from crkg.store.base import UPDATE_REFUSED
-from crkg.store.sparql_http import FORM_URLENCODED
+from crkg.web import sparql_protocol as protocol
 from crkg.web.app import current_config, current_store
 from crkg.web.conneg import HTML, negotiate
 from crkg.web.urls import endpoint_url
 
 bp = Blueprint("sparql", __name__)
 
-RESULT_TYPES = media_types(RESULT_FORMATS)
-RDF_TYPES = media_types(RDF_FORMATS)
-SPARQL_QUERY = "application/sparql-query"
-SPARQL_UPDATE = "application/sparql-update"
-METHODS = ["GET", "POST", "OPTIONS"]
-
-#: headers a browser script may read (CORS)
-EXPOSED = "X-CRKG-Truncated, X-CRKG-Max-Rows, Content-Type, Content-Length"
+RDF_TYPES = list(protocol.RDF_TYPES)
+METHODS = protocol.METHODS
 
 
-
-
-# ----------------------------------------------------------------------- parameters
-
-
-def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
-    """Parse ``a=b&c=d`` strictly: the percent-decoded bytes must be UTF-8 (else 400).
-
-    Not ``request.args``/``request.form``: werkzeug replaces undecodable bytes with U+FFFD,
-    which would run a different query from the one sent.
-    """
-    parts = [p for p in raw.split(b"&") if p]
-    limit = current_config().MAX_PARAMETERS
-    if len(parts) > limit:
-        abort(400, description=f"the {where} has more than {limit} parameters")
-    out = []
-    for part in parts:
-        key, _, value = part.partition(b"=")
-        try:
-            out.append((
-                unquote_to_bytes(key.replace(b"+", b" ")).decode("utf-8"),
-                unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8"),
-            ))
-        except UnicodeDecodeError as exc:
-            abort(400, description=f"the {where} is not UTF-8 (byte {exc.start}: {exc.reason})")
-    return out
-
-
-def _parameters() -> list[tuple[str, str]]:
-    """Every protocol parameter of the request, as (name, value) in order."""
-    limit = current_config().MAX_REQUEST_BYTES
-    if len(request.query_string) > limit:
-        abort(414, description=f"the URL is longer than {limit} bytes: send long queries by POST")
-    params = _decode_pairs(request.query_string, "URL query string")
-    if request.method in ("GET", "HEAD"):
-        return params
-    media = (request.mimetype or "").lower()
-    if media == FORM_URLENCODED:
-        return params + _decode_pairs(request.get_data(cache=True), "form body")
-    if media == SPARQL_QUERY:
-        charset = request.mimetype_params.get("charset", "utf-8").strip().lower()
-        if charset not in ("utf-8", "utf8"):
-            abort(415, description=f"{SPARQL_QUERY} must be UTF-8, not charset={charset}")
-        if any(name == "query" for name, _ in params):
-            abort(400, description=f"a {SPARQL_QUERY} body and a query= parameter: give one query")
-        body = request.get_data(cache=True)
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            abort(400, description=f"the query is not UTF-8 (byte {exc.start}: {exc.reason})")
-        return params + [("query", text)]
-    if media == SPARQL_UPDATE:
-        abort(403, description=UPDATE_REFUSED)
-    given = f"Content-Type {request.mimetype}" if request.mimetype else "no Content-Type"
-    abort(415, description=f"POST a query as {FORM_URLENCODED} or {SPARQL_QUERY} ({given})")
-
-
-def _graph_iris(params, name: str) -> list[str]:
-    import pyoxigraph as ox
-
-    iris = [v for k, v in params if k == name]
-    for iri in iris:
-        try:
-            ox.NamedNode(iri)
-        except ValueError as exc:
-            abort(400, description=f"{name}={iri!r} is not an IRI: {exc}")
-    return iris
+def protocol_request() -> protocol.ProtocolRequest:
+    """The protocol's view of Flask's request (the body read within Flask's size cap)."""
+    return protocol.ProtocolRequest(
+        method=request.method,
+        query_string=request.query_string,
+        mimetype=(request.mimetype or "").lower(),
+        charset=request.mimetype_params.get("charset"),
+        accept=request.headers.get("Accept"),
+        read_body=lambda: request.get_data(cache=True),
+    )
 
 
 # ----------------------------------------------------------------------- the endpoint
@@ -136,74 +75,20 @@ def _graph_iris(params, name: str) -> list[str]:
 
 @bp.route("/sparql", methods=METHODS)
 def endpoint():
+    # The common case (a query that succeeds) is answered by crkg.web.sparql_shortcut
+    # before Flask sees it; this view answers the rest with the same protocol functions.
     if request.method == "OPTIONS":
         return _preflight()
-    params = _parameters()
-    names = [k for k, _ in params]
-    if "update" in names:
-        abort(403, description=UPDATE_REFUSED)
-    queries = [v for k, v in params if k == "query"]
-    if len(queries) > 1:
-        abort(400, description=f"{len(queries)} query parameters: give exactly one query")
-    format_param = next((v for k, v in params if k == "format"), None)
-    if not queries:
-        if request.method in ("GET", "HEAD"):
-            return _bare_get(format_param)
-        abort(400, description="no query: give the query in a query= parameter or a "
-                               f"{SPARQL_QUERY} body")
-    query = queries[0]
-    if not query.strip():
-        abort(400, description="the query is empty")
-    default_graphs = _graph_iris(params, "default-graph-uri")
-    named_graphs = _graph_iris(params, "named-graph-uri")
+    req = protocol_request()
     config = current_config()
-    # The guard runs once, here, with the store's settings; the store trusts its verdict.
-    info = current_store().inspect(query)  # raises 400 before anything runs
-    if info.form == "update":
-        abort(403, description=UPDATE_REFUSED)
-    offered = RDF_TYPES if info.form in ("construct", "describe") else RESULT_TYPES
-    media_type = negotiate(offered, request.headers.get("Accept"), format_param)
-    if media_type is None:
-        asked = f"format={format_param}" if format_param else f"Accept: {request.headers.get('Accept')}"
-        kind = "a graph" if offered is RDF_TYPES else "query results"
-        abort(406, description=f"cannot answer {asked} for {kind}; offered: {', '.join(offered)}")
-    result = current_store().query(
-        query,
-        media_type=media_type,
-        default_graph_uris=default_graphs,
-        named_graph_uris=named_graphs,
-        timeout=config.QUERY_TIMEOUT,
-        max_rows=config.MAX_ROWS,
-        info=info,
-    )
-    body = result.body
-    response = Response(status=200)
-    if result.truncated:
-        body = _mark_truncated(body, result.media_type, config.MAX_ROWS)
-        response.headers["X-CRKG-Truncated"] = "true"
-        response.headers["X-CRKG-Max-Rows"] = str(config.MAX_ROWS)
-    response.set_data(body)
-    response.headers["Content-Type"] = _content_type(result.media_type)
-    return response
-
-
-def _content_type(media_type: str) -> str:
-    if media_type.startswith("text/"):
-        return f"{media_type}; charset=utf-8"
-    return media_type
-
-
-def _mark_truncated(body: bytes, media_type: str, max_rows: int) -> bytes:
-    """Add ``link`` to the result head (SPARQL 1.1 JSON results §3.1, XML results §2.3)."""
-    link = f"urn:crkg:truncated:max-rows={max_rows}"
-    start = b'{"head":{'
-    if media_type == "application/sparql-results+json" and body.startswith(start):
-        rest = body[len(start):]
-        separator = b"" if rest.startswith(b"}") else b","
-        return start + b'"link":["' + link.encode() + b'"]' + separator + rest
-    if media_type == "application/sparql-results+xml" and b"</head>" in body:
-        return body.replace(b"</head>", b'<link href="' + link.encode() + b'"/></head>', 1)
-    return body
+    params = protocol.parameters(req, config)
+    query, format_param = protocol.the_query(req, params)
+    if query is None:
+        return _bare_get(format_param)
+    store = current_store()
+    call = protocol.prepare(req, query, format_param, params, store)
+    headers, body = protocol.answer(call, store, config)
+    return Response(body, status=200, headers=headers)
 
 
 def _preflight() -> Response:
@@ -227,10 +112,9 @@ def _headers(response: Response) -> Response:
     # plain header list operations: ``response.vary`` parses and re-serialises the
     # header, a measurable part of a ~0.2 ms request (issue 14, bench/fixed_cost.py)
     present = {name.lower(): value for name, value in headers.items()}
-    if "access-control-allow-origin" not in present:
-        headers.add("Access-Control-Allow-Origin", "*")
-    if "access-control-expose-headers" not in present:
-        headers.add("Access-Control-Expose-Headers", EXPOSED)
+    for name, value in protocol.CORS_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
     vary = present.get("vary")
     if vary is None:
         headers.add("Vary", "Accept")
@@ -252,7 +136,7 @@ def _bare_get(format_param: str | None) -> Response:
     media_type = negotiate(RDF_TYPES, accept, format_param)
     if media_type is None:
         abort(406, description=f"the service description is offered as {', '.join(RDF_TYPES)}")
-    return Response(service_description(media_type), content_type=_content_type(media_type))
+    return Response(service_description(media_type), content_type=protocol.content_type(media_type))
 
 
 def _query_page() -> Response | None:
