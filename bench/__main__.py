@@ -15,8 +15,8 @@ def sizes(text: str) -> list[float]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--stages", default="build,serve,start,validate",
-                   help="comma-separated: build, serve, start, validate (default: all)")
+    p.add_argument("--stages", default="build,serve,start,validate,fixed-cost",
+                   help="comma-separated: build, serve, start, validate, fixed-cost (default: all)")
     p.add_argument("--sizes", type=sizes, default=sizes("1e4,1e5,1e6"),
                    help="build sizes in asserted triples (default 1e4,1e5,1e6)")
     p.add_argument("--serve-size", type=float, default=1e6,
@@ -46,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--start-repeats", type=int, default=3, help="crkg serve starts to time")
     p.add_argument("--crkg-workers", type=int, default=None,
                    help="passed to crkg serve --workers (default: crkg's own default)")
+    p.add_argument("--fixed-cost-requests", type=int, default=1200,
+                   help="requests per server, query and kind of connection in the fixed-cost stage")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=HERE / "out", help="work folder (git-ignored)")
     # a str, not a Path: Path("") is ".", so '' could not say "no report"

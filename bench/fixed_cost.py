@@ -138,11 +138,12 @@ def run(store: str, n: int, rounds: int = 6) -> dict:
     return {"store": store, "machine": system.machine(), "rows": rows}
 
 
-def markdown(result: dict) -> str:
+def markdown(result: dict, title: str | None = None) -> str:
     rows = result["rows"]
     base = {(r["query"], r["connection"]): r for r in rows if r["server"] == "bare-gunicorn"}
-    lines = ["", f"## Request fixed cost: crkg serve vs a bare WSGI + pyoxigraph app "
-             f"({time.strftime('%Y-%m-%d')}, `python -m bench.fixed_cost`)", "",
+    title = title or (f"## Request fixed cost: crkg serve vs a bare WSGI + pyoxigraph app "
+                      f"({time.strftime('%Y-%m-%d')}, `python -m bench.fixed_cost`)")
+    lines = ["", title, "",
              "Sequential requests from one client, the servers taking turns; wall time per request "
              "and CPU time of the serving processes per request. Ratio: crkg over bare gunicorn "
              "(new connections; gunicorn's sync worker has no keep-alive).", "",

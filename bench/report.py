@@ -35,6 +35,8 @@ T_OX, T_VIRT, T_RDFLIB, T_RSS, T_START, T_VALIDATE = 1.25, 1.0, 25.0, 600.0, 1.5
 # Targets of issue 14 item 4: full build at 1e6 with reasoning (s, MB), one study added (s),
 # full build at 1e5 over pyoxigraph's bulk load of the same N-Quads
 T_BUILD_1E6_S, T_BUILD_1E6_MB, T_ADD_ONE_S, T_BULK_RATIO = 180.0, 1000.0, 10.0, 10.0
+# Target of issue 14 item 5: a request's fixed cost over the bare gunicorn + WSGI + pyoxigraph app
+T_FIXED_COST = 1.5
 
 
 def ms(x) -> str:
@@ -77,6 +79,11 @@ def render(results: dict) -> str:
     for prev in results.get("serve_previous", []):
         out += _serve({"serve": prev}, earlier=True)
     out += _validate_start(results)
+    if results.get("fixed_cost"):
+        from bench.fixed_cost import markdown
+
+        out.append(markdown(results["fixed_cost"], title="## Request fixed cost (issue 14 item 5), this run").strip())
+        out.append("")
     if results.get("errors"):
         out.append("## Stages that failed")
         out.append("")
@@ -200,8 +207,31 @@ def _targets(results: dict) -> list[str]:
     else:
         out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | not measured | – | |")
     out += _build_targets(results)
+    out.append(_fixed_cost_target(results))
     out.append("")
     return out
+
+
+def _fixed_cost_target(results: dict) -> str:
+    """crkg over the bare gunicorn app, both over new connections (gunicorn's sync worker
+    has no keep-alive): the worst of the queries, wall median and server CPU."""
+    entry = results.get("fixed_cost")
+    head = f"| request fixed cost ≤ {T_FIXED_COST}× the bare gunicorn + WSGI + pyoxigraph app"
+    if not entry:
+        return head + " | not measured | – | |"
+    rows = {(r["query"], r["connection"], r["server"]): r for r in entry["rows"]}
+    parts, worst = [], 0.0
+    for (query, connection, server), r in rows.items():
+        bare = rows.get((query, "new", "bare-gunicorn"))
+        if server != "crkg" or connection != "new" or not bare:
+            continue
+        wall = r["median_ms"] / bare["median_ms"]
+        cpu = r["cpu_ms_per_request"] / bare["cpu_ms_per_request"] if bare["cpu_ms_per_request"] else None
+        worst = max(worst, wall)
+        parts.append(f"{query}: {wall:.2f}× ({r['median_ms']:.2f} vs {bare['median_ms']:.2f} ms; CPU "
+                     + (f"{cpu:.2f}×" if cpu else "–") + ")")
+    return (f"{head} ({entry.get('label', '?')} store) | {'; '.join(parts)} | "
+            f"{'yes' if parts and worst <= T_FIXED_COST else 'no'} | fixed cost (SERVING.md) |")
 
 
 def _ok_runs(entry: dict) -> list[dict]:

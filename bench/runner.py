@@ -566,6 +566,22 @@ def stage_validate(args, results: dict) -> None:
     save(args, results)
 
 
+def stage_fixed_cost(args, results: dict) -> None:
+    """The fixed cost of a request (issue 14 item 5): ``crkg serve`` against the bare
+    gunicorn + WSGI + pyoxigraph app over the serving store (``bench.fixed_cost``)."""
+    from bench.fixed_cost import run as fixed_cost
+
+    store, how = serving_store(args, results, args.serve_size)
+    log(f"fixed cost: {store} ({how})")
+    entry = fixed_cost(str(store.resolve()), args.fixed_cost_requests)
+    entry["label"] = size_label(args.serve_size)
+    entry["loadavg"] = os.getloadavg()[0]
+    results["fixed_cost"] = entry
+    for row in entry["rows"]:
+        log(f"fixed cost: {row}")
+    save(args, results)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -587,7 +603,8 @@ def run(args, argv: list[str]) -> dict:
     commands.append("python -m bench " + " ".join(argv))
     results["machine"] = system.machine()
     results["started"] = results.get("started") or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    stages = {"build": stage_build, "serve": stage_serve, "start": stage_start, "validate": stage_validate}
+    stages = {"build": stage_build, "serve": stage_serve, "start": stage_start, "validate": stage_validate,
+              "fixed-cost": stage_fixed_cost}
     for name in args.stages:
         log(f"stage {name}")
         try:

@@ -83,11 +83,11 @@ def test_generator_is_deterministic_by_seed(small, tmp_path):
 def test_runner_completes_at_the_smallest_size(tmp_path):
     out = tmp_path / "out"
     report = tmp_path / "RESULTS.md"
-    cmd = [sys.executable, "-m", "bench", "--stages", "build,serve", "--sizes", "1e3",
+    cmd = [sys.executable, "-m", "bench", "--stages", "build,serve,fixed-cost", "--sizes", "1e3",
            "--serve-size", "1e3", "--synthetic-only", "--peers", "oxigraph,crkg", "--repeats", "2",
-           "--build-repeats", "1", "--profile-size", "0", "--duration", "1",
+           "--build-repeats", "1", "--profile-size", "0", "--duration", "1", "--fixed-cost-requests", "12",
            "--out", str(out), "--results", str(report)]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=110)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=150)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert not results.get("errors"), results.get("errors")
@@ -107,6 +107,10 @@ def test_runner_completes_at_the_smallest_size(tmp_path):
     sizes = {n: e["sizes"]["aggregation: goal counts with evidence"] for n, e in systems.items()}
     assert sizes["crkg"] == sizes["oxigraph"] == 3, sizes
     assert systems["crkg"]["peak_rss_mib"] > 0
+    # the fixed cost of a request, crkg against the bare gunicorn app (issue 14 item 5)
+    rows = {(r["query"], r["connection"], r["server"]) for r in results["fixed_cost"]["rows"]}
+    assert {("ASK {}", "new", "crkg"), ("ASK {}", "new", "bare-gunicorn"), ("lookup", "new", "crkg")} <= rows
     text = report.read_text(encoding="utf-8")
     assert "python -m bench --stages build,serve" in text
     assert "crkg / pyoxigraph" in text
+    assert "| request fixed cost ≤ 1.5× the bare gunicorn" in text and "ASK {}: " in text
