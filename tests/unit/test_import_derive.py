@@ -127,3 +127,35 @@ def test_a_reimport_with_a_filled_mapping_prints_what_it_derives(tmp_path, capsy
     out = capsys.readouterr().out
     assert "2 intervention(s) derived from 1 code(s) mapped type,Intervention" in out
     assert "sandbag-brigades--block-5: incomplete" in out
+
+
+def test_the_build_derives_from_what_it_parsed_once(tmp_path, monkeypatch):
+    # load_study hands the converter's parsed sections and mapping rows to the rule: the
+    # same triples as derive_folder reading the folder afresh, without reading it again
+    from crkg.importers import writer
+    from crkg.paths import DATA_DIR
+    from crkg.pipeline import mapping
+    from crkg.pipeline.studies import load_study
+
+    folder = _study(tmp_path)
+    derived = derive_folder(folder)
+    assert derived.interventions
+    reads = {"sections": 0, "mapping": 0}
+    read_sections, read_mapping = writer.read_sections, mapping.read_mapping
+
+    def counting_sections(*a, **k):
+        reads["sections"] += 1
+        return read_sections(*a, **k)
+
+    def counting_mapping(*a, **k):
+        reads["mapping"] += 1
+        return read_mapping(*a, **k)
+
+    monkeypatch.setattr(writer, "read_sections", counting_sections)
+    monkeypatch.setattr("crkg.pipeline.derive.read_sections", counting_sections)
+    monkeypatch.setattr(mapping, "read_mapping", counting_mapping)
+    monkeypatch.setattr("crkg.pipeline.derive.read_mapping", counting_mapping)
+    study = load_study(folder, context_file=DATA_DIR / "context.jsonld")
+    assert reads == {"sections": 0, "mapping": 1}
+    assert set(derived.graph) <= set(study.graph)
+    assert all((i, RDF.type, CRKG.Intervention) in study.graph for i in derived.interventions)

@@ -89,10 +89,17 @@ def _list(v):
 
 
 def read_study(folder: Path) -> Study:
+    """What derivation needs of a study folder, read from its YAML files."""
     folder = Path(folder)
     study, sec = read_sections(folder)
+    return study_from_sections(study, sec, folder.name)
+
+
+def study_from_sections(study: dict, sec: dict[str, list], folder_name: str) -> Study:
+    """What derivation needs, from the ``study:`` mapping and the other sections' items as
+    YAML gives them (``read_sections``, or the build's converter, which has them parsed)."""
     lang = study.get("language") or "en"
-    s = Study(key=study.get("key") or folder.name, language=lang)
+    s = Study(key=study.get("key") or folder_name, language=lang)
     codes = {c["key"]: c for c in sec.get("codes", [])}
     for k, c in codes.items():
         lab = c.get("label") or {}

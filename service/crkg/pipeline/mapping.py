@@ -116,9 +116,19 @@ def count_unmapped(path: Path) -> int:
 
 
 
+@dataclass
+class ResolvedMapping:
+    """A study's mapping.csv, read once: what the converter and the co-coding rule use."""
+
+    triples: list[tuple]  # the SKOS match triples
+    type_rows: list[tuple]  # checked ``type`` rows as (row, code IRI, concept IRI)
+    rows: list[MappingRow]  # every row with a relation, as read (crkg.pipeline.derive)
+    unmapped: int  # rows with a code and no relation yet
+
+
 def resolve_mapping(path: Path, codes: dict[str, str], context: dict, problems: list[str],
-                    warnings: list[str]) -> tuple[list[tuple], list[tuple]]:
-    """(SKOS match triples, checked ``type`` rows as (row, code IRI, concept IRI)).
+                    warnings: list[str]) -> ResolvedMapping:
+    """*path* resolved against the study's *codes* and the crkg vocabulary.
 
     *codes* maps every name the file may use for a code to its IRI; an unknown code,
     concept or relation is appended to *problems* with the nearest names; the count of
@@ -144,7 +154,7 @@ def resolve_mapping(path: Path, codes: dict[str, str], context: dict, problems: 
             triples.append((URIRef(code), SKOS[row.relation], URIRef(concept)))
         else:
             type_rows.append((row, URIRef(code), URIRef(concept)))
-    return triples, type_rows
+    return ResolvedMapping(triples, type_rows, rows, unmapped)
 
 
 def _concept(row: MappingRow, where: str, names: dict[str, set[str]], context: dict,

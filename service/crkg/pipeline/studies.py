@@ -575,13 +575,25 @@ class _Converter:
                              f"locator {value!r}: {part!r} is no section, table or figure printed in "
                              f"{where}{nearest(part, printed)}")
 
-    def apply_mapping(self, graph: Graph, path: Path) -> list[tuple]:
-        """mapping.csv → skos:*Match triples in *graph*; returns the checked ``type`` rows."""
-        triples, type_rows = resolve_mapping(path, self.code_names(), self.context,
-                                             self.problems, self.warnings)
-        for triple in triples:
+    def apply_mapping(self, graph: Graph, path: Path):
+        """mapping.csv → skos:*Match triples in *graph*; returns the file as resolved
+        (``crkg.pipeline.mapping.ResolvedMapping``: its ``type`` rows, every row)."""
+        resolved = resolve_mapping(path, self.code_names(), self.context, self.problems, self.warnings)
+        for triple in resolved.triples:
             graph.add(triple)
-        return type_rows
+        return resolved
+
+    def sections(self) -> tuple[dict, dict[str, list]]:
+        """(the ``study:`` mapping, every other section's items) as parsed, the shape
+        ``crkg.importers.writer.read_sections`` reads from the files."""
+        study: dict = {}
+        sections: dict[str, list] = {}
+        for item in self.items:
+            if item.section == STUDY_SECTION:
+                study = item.data
+            elif item.section != CODEBOOK_SECTION:
+                sections.setdefault(item.section, []).append(item.data)
+        return study, sections
 
     def code_names(self) -> dict[str, str]:
         """Every way mapping.csv may name a code or framework item → its IRI."""
@@ -677,17 +689,21 @@ def load_study(folder: Path, context_file: Path | None = None) -> StudyGraph:
                         cited={_work_key(o) for o in graph.objects(None, CRKG.refersTo)})
         conv.structure_locators(graph)
         conv.verify_sections(graph)
-    code_types = []
+    code_types: list[tuple] = []
     mapping = folder / MAPPING_FILE
     if mapping.is_file():
         sources.append(mapping)
-        code_types = conv.apply_mapping(graph, mapping)
-        if code_types and not conv.problems:
+        resolved = conv.apply_mapping(graph, mapping)
+        code_types = resolved.type_rows
+        if resolved.type_rows and not conv.problems:
             # Codes mapped ``type,Intervention`` become interventions by the co-coding rule
             # (data/README.md, "Importing from a QDA tool"); what they lack is a warning.
-            from crkg.pipeline.derive import derive_folder
+            # From what was parsed here: the YAML and mapping.csv are not read again.
+            from crkg.importers.vocabulary import load_vocabulary
+            from crkg.pipeline.derive import derive, study_from_sections
 
-            derived = derive_folder(folder, mapping)
+            derived = derive(study_from_sections(*conv.sections(), folder.name), resolved.rows,
+                             load_vocabulary(), unmapped=resolved.unmapped)
             graph += derived.graph
             conv.warnings += derived.warnings + derived.coverage
     if conv.problems:
