@@ -1,7 +1,8 @@
 """Side artefacts: what the build computes once and writes beside the store's data.
 
 Issue 9 item 3 / issue 14 item 5: answers every page would otherwise compute per request
-(VoID counts, per-study counts; later a search index and precomputed matrices) are
+(VoID counts, per-study counts, the search index ``crkg.search.index``, the evidence
+views' tables of each study's facts ``crkg.web.view_tables``) are
 written by the build **inside the store generation** it is writing, in the folder
 :data:`SIDE_DIR_NAME`, so they are swapped in with the store by the same ``rename``
 (``crkg.store.embedded.NewGeneration``): a reader that resolves the store link once sees
@@ -9,7 +10,9 @@ data and artefacts of the same build. RocksDB ignores a sub-folder of its direct
 
 The build hands every produced graph to :class:`SideArtefacts` (``add_graph``) and calls
 ``write`` once, just before the swap: ``crkg.pipeline.build._write_side_artefacts`` is
-the one place where producers are registered. Readers: :func:`read_side_file`,
+the one place where producers of files are registered; the views' tables, which are
+answers of queries, are asked of the new generation once it is loaded
+(``crkg.pipeline.build._StoreLoad``). Readers: :func:`read_side_file`,
 :func:`void_counts`, :func:`build_info`, and ``crkg.paths.store_release_dir`` for the
 ontology release files (``Store.release_file``).
 """

@@ -668,14 +668,15 @@ def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_i
     for key in sorted(study_iris):
         units.append((key, None, mentioned[key]))
     used_keys = set()
+    unit_keys: dict[str, str] = {}  # study key -> the digest of its unit's inputs
     for key, own, start in units:
         if own is None:
             own = staging.read(study_iris[key])
         own_set = set(own)
         context = shared.reachable(start, own_set) if key is not None else []
-        unit_key = hashlib.sha256(
-            engine.encode() + _digest_lines(own).encode() + _digest_lines(context).encode()
-        ).hexdigest()
+        unit_key = _unit_key(engine, own, context)
+        if key is not None:
+            unit_keys[key] = unit_key
         used_keys.add(unit_key)
         cached = cache / f"{unit_key}.nt"
         if cached.is_file():
@@ -701,7 +702,28 @@ def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_i
         if old.stem not in used_keys:
             old.unlink(missing_ok=True)
     progress(f"  {len(units)} reasoning units, {hits} reused from the cache")
-    return sorted(inferred)
+    return sorted(inferred), unit_keys
+
+
+def _unit_key(engine: str, own: list[bytes], context: list[bytes]) -> str:
+    """The digest of a reasoning unit's inputs: rules and ontology, its triples, the shared
+    triples it reaches. Its closure, and the evidence views' facts, follow from them."""
+    return hashlib.sha256(engine.encode() + _digest_lines(own).encode() + _digest_lines(context).encode()).hexdigest()
+
+
+def _view_inputs(staging: _Staging, shared: _SharedContext, study_iris: dict[str, str],
+                 mentioned: dict[str, set[str]], unit_keys: dict[str, str] | None) -> dict[str, str]:
+    """Study key -> the digest of what its evidence-view facts are made from
+    (``crkg.web.view_tables``): its reasoning unit's inputs, the linksets, whether the
+    inferences are in. Without reasoning the unit keys are made here the same way."""
+    links = staging.graphs[str(LINKS_GRAPH)].digest
+    if unit_keys is None:
+        engine = "no-reason " + _digest_lines(staging.read(str(ONTOLOGY_GRAPH)))
+        unit_keys = {}
+        for key, iri in study_iris.items():
+            own = staging.read(iri)
+            unit_keys[key] = _unit_key(engine, own, shared.reachable(mentioned[key], set(own)))
+    return {key: hashlib.sha256(f"{unit}\0{links}".encode()).hexdigest() for key, unit in unit_keys.items()}
 
 
 def _rdflib_to_ox(graph):
@@ -713,6 +735,18 @@ def _rdflib_to_ox(graph):
 #: Above this share of the corpus to load again, a fresh store is faster than a changed copy
 #: (removing a quad from RocksDB costs about what loading one does: bench/FINDINGS.md).
 _FRESH_STORE_SHARE = 0.3
+
+
+def _current_view_tables(store_dir: Path) -> Path | None:
+    """The evidence views' tables folder of the generation *store_dir* serves, if any."""
+    from crkg.paths import store_side_dir
+    from crkg.web.view_tables import STUDIES_FILE, TABLES_DIR
+
+    try:
+        folder = store_side_dir(store_dir) / TABLES_DIR
+    except OSError:
+        return None
+    return folder if (folder / STUDIES_FILE).is_file() else None
 
 
 class _StoreLoad:
@@ -731,10 +765,15 @@ class _StoreLoad:
     and removes the unfinished generation.
     """
 
-    def __init__(self, store_dir: Path, staging: _Staging, previous_digests: dict[str, str], cache: Path):
+    def __init__(self, store_dir: Path, staging: _Staging, previous_digests: dict[str, str], cache: Path,
+                 *, view_inputs: dict[str, str], progress: Progress):
         from crkg.store.embedded import NewGeneration
 
         self.staging, self.previous_digests = staging, previous_digests
+        self.view_inputs, self.progress = view_inputs, progress
+        self.tables = staging.dir / "view-tables"
+        # the tables of the store served now, whose unchanged studies are copied
+        self.previous_tables = _current_view_tables(store_dir)
         self.graph_cache = cache / "graphs"
         self.plans: dict[str, str] = {}
         incremental = bool(previous_digests) and store_dir.exists()
@@ -761,8 +800,18 @@ class _StoreLoad:
     def _run(self) -> None:
         try:
             self.counts = self._load()
+            self.table_counts = self._write_view_tables()
         except BaseException as exc:  # noqa: BLE001 - raised again in the build's thread
             self.error = exc
+
+    def _write_view_tables(self) -> dict:
+        """The evidence views' tables (``crkg.web.view_tables``), asked of the loaded
+        generation with the pages' own queries, before anything is swapped in."""
+        from crkg.store.local import LocalStore
+        from crkg.web.view_tables import write_tables
+
+        return write_tables(self.tables, LocalStore(self.generation.store), self.view_inputs,
+                            self.previous_tables)
 
     def _load(self) -> tuple[int, int, int]:
         generation, staging = self.generation, self.staging
@@ -792,6 +841,14 @@ class _StoreLoad:
         self.thread.join()
         if self.error is not None:
             raise self.error
+        from crkg.web.view_tables import TABLES_DIR
+
+        shutil.move(str(self.tables / TABLES_DIR), str(side_folder / TABLES_DIR))
+        made = self.table_counts["made"]
+        names = f" ({', '.join(made)})" if 0 < len(made) <= 5 else ""
+        what = "study's table" if len(made) == 1 else "studies' tables"
+        self.progress(f"  evidence views: {len(made)} {what} made{names}, "
+                      f"{self.table_counts['kept']} kept from the previous store")
         self.generation.adopt_side(side_folder)  # the side artefacts go in with the store
         # a fresh store is compacted once; a changed copy is left to RocksDB's own compaction
         self.generation.commit(optimize=not self.incremental)
@@ -871,27 +928,34 @@ def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *
     the same bytes as ``dist/ontology/``) and the full-text search index
     (``crkg.search.index.index_path``), study by study: the previous store's index is
     copied and only the studies whose inputs changed are indexed again
-    (``crkg.search.index.write_build_index``). Add new artefacts here, reading the staged
+    (``crkg.search.index.write_build_index``, in a child process: :class:`_IndexJob`). The
+    evidence views' tables need the loaded store: :class:`_StoreLoad` makes them. Add new
+    artefacts here, reading the staged
     N-Triples (``staging.graphs[iri].path``, with their ``digest`` for caching) one graph
     at a time.
     """
     from crkg.paths import STORE_SIDE_DIR_NAME
     from crkg.pipeline.artefacts import RELEASE_SUBDIR
     from crkg.pipeline.ontology import write_release
-    from crkg.search.index import SEARCH_INDEX_FILE, index_path, write_build_index
+    from crkg.search.index import SEARCH_INDEX_FILE, index_path
 
     folder = staging.dir / STORE_SIDE_DIR_NAME
     folder.mkdir()
-    side.write(folder, build_info)
-    write_release(folder / RELEASE_SUBDIR, ontology)
     study_graphs = set(study_iris.values())
-    counts = write_build_index(
-        folder / SEARCH_INDEX_FILE,
+    job = dict(
+        path=folder / SEARCH_INDEX_FILE,
         studies={key: (staging.graphs[iri].path, staging.graphs[iri].digest) for key, iri in study_iris.items()},
         other_graphs=[g.path for iri, g in staging.graphs.items() if iri not in study_graphs],
-        shared_lines=(line for lines in shared.by_subject.values() for line in lines),
+        shared_lines=[line for lines in shared.by_subject.values() for line in lines],
         previous=index_path(store_dir) if store_dir.exists() else None,
-        whole_corpus=lambda: _staged_quads(staging), progress=progress)
+        graph_files=[(iri, g.path) for iri, g in staging.graphs.items()],
+    )
+    with _IndexJob(job) as index:  # in a child process, while the rest is written here
+        side.write(folder, build_info)
+        write_release(folder / RELEASE_SUBDIR, ontology)
+        counts, messages = index.result()
+    for message in messages:
+        progress(message)
     written = counts["written"]
     names = f" ({', '.join(unit or 'the base' for unit in written)})" if 0 < len(written) <= 5 else ""
     progress(f"  search index: {len(written)} of {counts['units']} units indexed{names}, {counts['kept']} kept "
@@ -899,14 +963,92 @@ def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *
     return folder
 
 
-def _staged_quads(staging: _Staging):
+def _staged_quads(graph_files: list[tuple[str, Path]]):
     """Every staged graph's triples as quads, one graph file at a time."""
     import pyoxigraph as ox
 
-    for iri, staged in staging.graphs.items():
+    for iri, path in graph_files:
         graph = ox.NamedNode(iri)
-        for t in ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES):
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
             yield ox.Quad(t.subject, t.predicate, t.object, graph)
+
+
+def index_job(job: dict) -> tuple[dict, list[str]]:
+    """Write the search index of *job* (``crkg.search.index.write_build_index``'s arguments,
+    with the staged graph files for a whole-corpus index); returns (its counts, its progress
+    lines). Module level, so that a spawned process can run it."""
+    from crkg.search.index import write_build_index
+
+    messages: list[str] = []
+    files = job.pop("graph_files")
+    counts = write_build_index(job.pop("path"), whole_corpus=lambda: _staged_quads(files),
+                               progress=messages.append, **job)
+    return counts, messages
+
+
+class _IndexJob:
+    """The search index in a process of its own where there are two cores or more.
+
+    Why (issue 14, the 1e5 build against pyoxigraph's bulk load): the index is Python and
+    so are the evidence views' tables (``_StoreLoad``); in one process they share one
+    interpreter lock, so the tables and the index took as long together as one after the
+    other. The index reads only files (the staged graphs, the previous index), so a child
+    writes it while this process loads the store and makes the tables. ``spawn``: the same
+    on Linux, macOS and Windows, and safe beside the loading thread. With one core the
+    index is written here, when its result is asked for.
+    """
+
+    def __init__(self, job: dict):
+        self.job, self.process, self.reader = job, None, None
+
+    def __enter__(self) -> "_IndexJob":
+        if _available_cpus() >= 2:
+            import multiprocessing
+
+            context = multiprocessing.get_context("spawn")
+            self.reader, writer = context.Pipe(duplex=False)
+            self.process = context.Process(target=_index_child, args=(self.job, writer),
+                                           name="crkg-search-index", daemon=True)
+            self.process.start()
+            writer.close()
+        return self
+
+    def result(self) -> tuple[dict, list[str]]:
+        if self.process is None:
+            return index_job(self.job)
+        try:
+            status, value = self.reader.recv()
+        except EOFError:
+            self.process.join()
+            raise CrkgError(f"the search index process ended without a result (exit code "
+                            f"{self.process.exitcode})") from None
+        if status == "error":
+            raise value
+        return value
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None:
+            if self.process.is_alive() and exc[0] is not None:
+                self.process.terminate()  # an error or Ctrl-C here: its file is in the staging folder
+            self.process.join()
+            self.reader.close()
+
+
+def _index_child(job: dict, writer) -> None:
+    """The child of :class:`_IndexJob`: the index written, the result (or error) sent back."""
+    try:
+        writer.send(("ok", index_job(job)))
+    except BaseException as exc:  # noqa: BLE001 - raised again in the build
+        writer.send(("error", exc if isinstance(exc, Exception) else CrkgError(repr(exc))))
+    finally:
+        writer.close()
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _remove_abandoned(store_dir: Path) -> None:
@@ -1024,11 +1166,13 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     staging.write(str(LINKS_GRAPH), links_lines)
     del links
 
+    unit_keys = None
     if reason:
-        inferred = steps.run("OWL 2 RL inferences", _reason_studies, ontology, staging, shared,
-                             study_iris, mentioned, cache_dir(store_dir), progress)
+        inferred, unit_keys = steps.run("OWL 2 RL inferences", _reason_studies, ontology, staging, shared,
+                                        study_iris, mentioned, cache_dir(store_dir), progress)
         staging.write(str(INFERRED_GRAPH), inferred)
         del inferred
+    view_inputs = _view_inputs(staging, shared, study_iris, mentioned, unit_keys)
 
     # the graphs in the order crkg.nq lists them: by "<iri>", as N-Quads sort
     order = sorted(staging.graphs, key=lambda iri: f"<{iri}>")
@@ -1049,7 +1193,8 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     try:
         # the store is loaded in a thread while the side artefacts are written (_StoreLoad);
         # "load store" times what is left of the loading after them, and the commit
-        loading = _StoreLoad(store_dir, staging, previous.get("graph_digests") or {}, cache_dir(store_dir))
+        loading = _StoreLoad(store_dir, staging, previous.get("graph_digests") or {}, cache_dir(store_dir),
+                             view_inputs=view_inputs, progress=progress)
     except OSError as exc:
         raise _write_error(exc, "the store", store_dir) from exc
     try:

@@ -201,6 +201,35 @@ _RESTART_PAUSE = 1.0
 LONG_QUERY_NICENESS = 10
 
 
+def query_request(sparql: str, info: guard.QueryInfo, media_type: str, default_graph_uris=(),
+                  named_graph_uris=(), max_rows: int | None = None, prefixes: dict | None = None) -> dict:
+    """The request a query worker answers (``query_worker.answer``), for a checked query."""
+    return {
+        "op": "query",
+        "query": sparql,
+        # the worker writes what fits the answer: results or a graph (crkg.formats)
+        "result_format": formats.for_answer(media_type, formats.RESULTS).media_type,
+        "graph_format": formats.for_answer(media_type, formats.GRAPH).media_type,
+        "default_graphs": list(default_graph_uris),
+        "named_graphs": list(named_graph_uris),
+        "union": not info.has_dataset,
+        "max_rows": max_rows,
+        "form": info.form,
+        "prefixes": prefixes or {},
+    }
+
+
+def response_of(reply: tuple) -> QueryResponse:
+    """A worker's reply as the Store interface answers it (or raises)."""
+    status = reply[0]
+    if status == "ok":
+        _, body, media, form, truncated = reply
+        return QueryResponse(body=body, media_type=media, query_form=form, truncated=truncated)
+    if status in ("syntax", "query"):
+        raise QueryError(reply[1])
+    raise BackendUnavailable(reply[1])
+
+
 class EmbeddedStore(Store):
     """The Oxigraph store at *path*, opened read-only by *workers* query processes.
 
@@ -511,30 +540,13 @@ class EmbeddedStore(Store):
         info: guard.QueryInfo | None = None,
     ) -> QueryResponse:
         info = self._checked(sparql, info)
-        request = {
-            "op": "query",
-            "query": sparql,
-            # the worker writes what fits the answer: results or a graph (crkg.formats)
-            "result_format": formats.for_answer(media_type, formats.RESULTS).media_type,
-            "graph_format": formats.for_answer(media_type, formats.GRAPH).media_type,
-            "default_graphs": list(default_graph_uris),
-            "named_graphs": list(named_graph_uris),
-            "union": not info.has_dataset,
-            "max_rows": max_rows,
-            "form": info.form,
-            "prefixes": self.prefixes,
-        }
+        request = query_request(sparql, info, media_type, default_graph_uris, named_graph_uris,
+                                max_rows, self.prefixes)
         if info.bounded and not default_graph_uris and not named_graph_uris:
             reply = self._call_here(request)
         else:
             reply = self._call(request, timeout)
-        status = reply[0]
-        if status == "ok":
-            _, body, media, form, truncated = reply
-            return QueryResponse(body=body, media_type=media, query_form=form, truncated=truncated)
-        if status in ("syntax", "query"):
-            raise QueryError(reply[1])
-        raise BackendUnavailable(reply[1])
+        return response_of(reply)
 
     def named_graphs(self) -> list[str]:
         if self._graphs is None:

@@ -11,21 +11,48 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pyoxigraph as ox
 from flask import abort
 
+from crkg.config import Config
 from crkg.namespaces import GRAPH
-from crkg.web.app import current_config, current_store
+from crkg.web import app as web_app
 
-__all__ = ["construct", "current_store", "graph_counts", "graph_names", "iri_ref", "query_timeout", "select"]
+__all__ = ["construct", "current_store", "graph_counts", "graph_names", "iri_ref", "query_timeout", "select",
+           "using_store"]
+
+#: A store the page queries ask instead of the app's (:func:`using_store`).
+_OVERRIDE: ContextVar = ContextVar("crkg_page_store", default=None)
+
+
+@contextmanager
+def using_store(store):
+    """Ask the page queries of *store* (a ``crkg.store.base.Store``) in this block, outside
+    any request: the build computes the evidence views' tables this way
+    (``crkg.web.view_tables``), with the same queries the pages ask."""
+    token = _OVERRIDE.set(store)
+    try:
+        yield store
+    finally:
+        _OVERRIDE.reset(token)
+
+
+def current_store():
+    """The store the page queries ask: :func:`using_store`'s, else the app's."""
+    store = _OVERRIDE.get()
+    return store if store is not None else web_app.current_store()
 
 #: Characters an IRIREF may not contain (SPARQL 1.1 §19.8, [139]); a path with one is no IRI of ours.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def query_timeout() -> float:
-    return float(current_config().QUERY_TIMEOUT)
+    if _OVERRIDE.get() is not None:
+        return float(Config.QUERY_TIMEOUT)
+    return float(web_app.current_config().QUERY_TIMEOUT)
 
 
 def construct(sparql: str) -> list[ox.Triple]:

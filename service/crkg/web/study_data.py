@@ -167,6 +167,15 @@ class StudySummary:
 
 
 def list_studies() -> list[StudySummary]:
+    """Every study in the graph with its counts: from the build's table
+    (``crkg.web.view_tables``) where the store has one, else asked live."""
+    from crkg.web.view_tables import current_tables
+
+    tables = current_tables()
+    return tables.studies() if tables is not None else compute_studies()
+
+
+def compute_studies() -> list[StudySummary]:
     """Every study in the graph with its counts (one query per count kind)."""
     rows = _select(
         PREFIXES
@@ -317,7 +326,17 @@ def _actor_types(study: str) -> dict[str, set[str]]:
 
 
 def study_facts(study: str) -> StudyFacts:
-    """Every fact of *study* (an IRI), with the labels the pages need."""
+    """Every fact of *study* (an IRI), with the labels the pages need: from the build's
+    table (``crkg.web.view_tables``) where the store has one, else asked live."""
+    from crkg.web.view_tables import current_tables
+
+    tables = current_tables()
+    found = tables.facts(study_key(study)) if tables is not None else None
+    return found if found is not None else compute_study_facts(study)
+
+
+def compute_study_facts(study: str) -> StudyFacts:
+    """Every fact of *study* (an IRI), with the labels the pages need, asked of the store."""
     s = _iri_ref(study)
     tops = _top_modes()
     kinds = _concept_kinds()
