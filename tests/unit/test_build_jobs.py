@@ -1,5 +1,5 @@
 """Issue 14 item 4: the studies are converted and checked in parallel worker processes
-(``crkg build --jobs``, ``crkg.pipeline.study_worker``), and nothing the build writes or
+(``crkg build --jobs``, ``crkg.pipeline.worker_pool``), and nothing the build writes or
 says depends on how many.
 
 Three tests here start a pool of two spawned processes (about half a second each); the
@@ -15,7 +15,7 @@ import pytest
 from crkg.errors import CrkgError
 from crkg.paths import REPO_ROOT
 from crkg.pipeline.build import build, read_manifest
-from crkg.pipeline.study_worker import available_cpus, worker_count
+from crkg.pipeline.worker_pool import available_cpus, worker_count
 from tests.unit.test_build_incremental import _dump
 from tests.unit.test_build_pipeline import add_readme_example, shipped_data
 

@@ -12,7 +12,7 @@ ARCHITECTURE.md, "Data flow": one direction, no back and forth. The steps are
    (errors name the source file and item key), written as sorted, canonical N-Triples
    into a staging folder beside the store. Several studies are converted and checked in
    parallel worker processes, one study each at a time (``--jobs``,
-   ``crkg.pipeline.study_worker``), and staged in folder order;
+   ``crkg.pipeline.worker_pool``), and staged in folder order;
 5. the OWL 2 RL closure, study by study (``crkg.pipeline.rules``), of each study with
    the ontology and the shared resources it reaches (places, works ... that other studies
    and the linksets also describe), minus what is asserted, into ``graph/inferred``; a
@@ -477,7 +477,7 @@ def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, cach
 #: module (a new one too) counts as the converter's.
 _NOT_CONVERTER = frozenset({
     "build.py", "dist.py", "artefacts.py", "reason.py", "rules.py", "shacl_sparql.py",
-    "shacl_validation.py", "shacl_report.py", "rdf_files.py", "validate.py", "study_worker.py",
+    "shacl_validation.py", "shacl_report.py", "rdf_files.py", "validate.py", "worker_pool.py",
 })
 
 
@@ -566,12 +566,96 @@ def _conforms_quickly(lines: list[bytes], ontology_nt: bytes) -> bool:
     return found is not None and not found
 
 
+@dataclass(frozen=True)
+class _StudyTask:
+    """A study folder to convert (``cached`` None) or, already converted, to validate."""
+
+    folder: Path
+    #: the digest of the folder's sources (its name in the build cache)
+    source_key: str
+    cache: Path
+    #: from the build cache: {"key", "digest", "path"} of the converted study
+    cached: dict | None = None
+
+
+@dataclass
+class _StudyOutcome:
+    """What :func:`_convert_and_check` gives back (small: it may cross a process boundary)."""
+
+    #: the CrkgError message of a study that does not convert (the rest is then unset)
+    error: str | None = None
+    key: str | None = None
+    digest: str | None = None
+    #: the SPARQL pass found nothing (True), found something or could not run (False:
+    #: the build asks pySHACL for the report); None: not validated, it conformed as it is
+    conforms: bool | None = None
+    #: wall seconds of this study's conversion and of its validation, in the process that did it
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: peak resident memory (MiB) of the worker process that did it, so far (0: this process)
+    peak_mib: float = 0.0
+
+
+def _convert_and_check(task: _StudyTask, ontology_nt: bytes, already_valid: dict[str, str]) -> _StudyOutcome:
+    """The part of a study's turn that depends on no other study, in this process or in a
+    worker's: convert it (unless cached) into the build cache (``_ConvertedCache.put``:
+    its own temporary names, then an atomic rename), then run the SPARQL pass of the
+    shapes over it unless *already_valid* says it conformed as it is."""
+    from crkg.pipeline.studies import load_study
+
+    started = time.perf_counter()
+    lines = None
+    if task.cached is None:
+        try:
+            study = load_study(task.folder)
+        except CrkgError as exc:
+            return _StudyOutcome(error=str(exc), seconds={"convert": time.perf_counter() - started})
+        key = study.key
+        lines = canonical_lines(study.graph, str(study.graph_iri))
+        warnings = list(getattr(study, "warnings", []))
+        del study  # at most one study's rdflib graph alive per process
+        digest = _digest_lines(lines)
+        shared_lines, mentioned = split_shared(lines, key)
+        mentioned |= {t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)}
+        _ConvertedCache(task.cache).put(task.source_key, key, lines, shared_lines, mentioned, warnings)
+    else:
+        key, digest = task.cached["key"], task.cached["digest"]
+    converted = time.perf_counter()
+    conforms = None
+    if already_valid.get(key) != digest:
+        if lines is None:
+            with open(task.cached["path"], "rb") as f:
+                lines = f.readlines()
+        conforms = _conforms_quickly(lines, ontology_nt)
+    return _StudyOutcome(key=key, digest=digest, conforms=conforms,
+                         seconds={"convert": converted - started, "SHACL validation": time.perf_counter() - converted})
+
+
+#: a worker process's (ontology N-Triples, {key: digest it last conformed with}), given
+#: once by the pool's initializer: spawned workers inherit nothing else from the build
+_worker_state: tuple[bytes, dict[str, str]] | None = None
+
+
+def _init_worker(ontology_nt: bytes, already_valid: dict[str, str]) -> None:
+    global _worker_state
+    _worker_state = (ontology_nt, already_valid)
+
+
+def _in_worker(task: _StudyTask) -> _StudyOutcome:
+    """What the pool runs (pickled by name): :func:`_convert_and_check` with the worker's state."""
+    from crkg.pipeline.worker_pool import peak_mib
+
+    assert _worker_state is not None, "the pool's initializer did not run"
+    outcome = _convert_and_check(task, *_worker_state)
+    outcome.peak_mib = peak_mib()
+    return outcome
+
+
 def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedContext,
                           already_valid: dict[str, str], cache: Path, progress: Progress, jobs: int = 1):
     """Each study on its own: convert (unless its sources are unchanged since a build
     that converted them), validate when changed, stage.
 
-    Conversion and the SPARQL pass of the shapes (``crkg.pipeline.study_worker``) depend
+    Conversion and the SPARQL pass of the shapes (:func:`_convert_and_check`) depend
     on nothing but the study, so when two or more studies need them and *jobs* allows
     (0: one process per available CPU), they run in that many spawned worker processes,
     each holding one study's rdflib graph at a time; otherwise in this process, one study
@@ -592,8 +676,7 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
 
     from crkg.namespaces import study_graph
     from crkg.pipeline.studies import load_study
-    from crkg.pipeline.study_worker import StudyOutcome, StudyTask, convert_and_check, run_task, start_pool, \
-        worker_count
+    from crkg.pipeline.worker_pool import start_pool, worker_count
     from crkg.pipeline.validate import validate
 
     seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
@@ -607,8 +690,9 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
         hit = converted_cache.get(source_key)
         hits.append(hit)
         cached = None if hit is None else {"key": hit["key"], "digest": hit["digest"], "path": hit["path"]}
-        tasks.append(StudyTask(folder, source_key, cache, cached))
-    todo = [i for i, t in enumerate(tasks) if t.cached is None or already_valid.get(t.cached["key"]) != t.cached["digest"]]
+        tasks.append(_StudyTask(folder, source_key, cache, cached))
+    todo = [i for i, t in enumerate(tasks)
+            if t.cached is None or already_valid.get(t.cached["key"]) != t.cached["digest"]]
     workers = worker_count(jobs, len(todo))
     reused = sum(hit is not None for hit in hits)
     seconds["convert"] += time.perf_counter() - started
@@ -620,8 +704,8 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
     try:
         if workers > 1:
             begun = time.perf_counter()
-            pool = start_pool(workers, ontology_nt, already_valid)
-            futures = {i: pool.submit(run_task, tasks[i]) for i in todo}
+            pool = start_pool(workers, _init_worker, (ontology_nt, already_valid))
+            futures = {i: pool.submit(_in_worker, tasks[i]) for i in todo}
             waited += time.perf_counter() - begun
         todo_here = set(todo) - set(futures)
         for i, (folder, task, hit) in enumerate(zip(folders, tasks, hits)):
@@ -637,12 +721,12 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
                 waited += time.perf_counter() - begun
                 peak_mib = max(peak_mib, outcome.peak_mib)
             elif i in todo_here:
-                outcome = convert_and_check(task, ontology_nt, already_valid)
+                outcome = _convert_and_check(task, ontology_nt, already_valid)
                 for part, value in outcome.seconds.items():
                     seconds[part] += value
                 seconds["convert"] += time.perf_counter() - begun - sum(outcome.seconds.values())
             else:
-                outcome = StudyOutcome(key=hit["key"], digest=hit["digest"])
+                outcome = _StudyOutcome(key=hit["key"], digest=hit["digest"])
             begun = time.perf_counter()
             if outcome.error is not None:
                 broken.append(outcome.error)
