@@ -2,7 +2,7 @@
 (``crkg build --jobs``, ``crkg.pipeline.worker_pool``), and nothing the build writes or
 says depends on how many.
 
-Three tests here start a pool of two spawned processes (about half a second each); the
+Four tests here start a pool of two spawned processes (about half a second each); the
 rest of the suite builds in-process (tests/conftest.py sets ``CRKG_BUILD_JOBS=1``).
 """
 
@@ -88,6 +88,22 @@ def test_studies_that_fail_are_reported_together_whatever_the_number_of_jobs(thr
     assert not (tmp_path / "store2").exists()
 
 
+def test_a_build_stopped_among_the_studies_stops_its_workers_at_once(three_studies, tmp_path):
+    """Ctrl-C (or SIGTERM, which the build turns into it) while the workers convert: the
+    build ends without waiting for the studies already handed to them."""
+    import multiprocessing
+
+    def interrupt(message):
+        if ": warning: " in message:  # riverside-flood's, the first study's: the others are still queued
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build(data_dir=three_studies, store_dir=tmp_path / "store", dist_dir=None, reason=False, jobs=2,
+              progress=interrupt)
+    assert multiprocessing.active_children() == []
+    assert not (tmp_path / "store").exists()
+
+
 def test_a_nonconforming_study_exits_1_with_the_same_report_under_two_jobs(three_studies, tmp_path, capsys):
     from crkg.cli import main
 
@@ -129,3 +145,19 @@ def test_jobs_comes_from_the_command_line_or_crkg_build_jobs(monkeypatch, tmp_pa
         build(data_dir=tmp_path, store_dir=tmp_path / "store", dist_dir=None, **QUIET)
     result = CliRunner().invoke(cli, ["build", "--jobs", "-1", "--store", str(tmp_path / "store")])
     assert result.exit_code == 2 and "--jobs" in result.output
+
+
+def test_stopping_a_pool_ends_the_task_its_worker_runs():
+    import time
+    from concurrent.futures.process import BrokenProcessPool
+
+    from crkg.pipeline.worker_pool import start_pool, stop_pool
+
+    pool = start_pool(1)
+    future = pool.submit(time.sleep, 20)
+    while not future.running():
+        time.sleep(0.01)
+    stop_pool(pool)
+    pool.shutdown(wait=True, cancel_futures=True)  # without stop_pool: 20 s, then a result
+    with pytest.raises(BrokenProcessPool):
+        future.result(timeout=0)

@@ -540,7 +540,8 @@ class _ConvertedCache:
 
     def prune(self) -> None:
         for old in self.dir.iterdir():
-            if old.name.split(".", 1)[0] not in self.used:
+            # and what a stopped worker left half written (``_write_atomically``'s temporary files)
+            if old.name.split(".", 1)[0] not in self.used or old.name.endswith(".tmp"):
                 old.unlink(missing_ok=True)
 
 
@@ -676,7 +677,7 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
 
     from crkg.namespaces import study_graph
     from crkg.pipeline.studies import load_study
-    from crkg.pipeline.worker_pool import start_pool, worker_count
+    from crkg.pipeline.worker_pool import start_pool, stop_pool, worker_count
     from crkg.pipeline.validate import validate
 
     seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
@@ -700,7 +701,7 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
     failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
     broken: list[str] = []  # studies that do not convert: all reported at once (issue 9)
     waited, in_workers, peak_mib = 0.0, {"convert": 0.0, "SHACL validation": 0.0}, 0.0
-    pool, futures = None, {}
+    pool, futures, finished = None, {}, False
     try:
         if workers > 1:
             begun = time.perf_counter()
@@ -765,9 +766,12 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
             mentioned[key] = set(hit["mentioned"])
             iris[key] = iri
             seconds["stage studies"] += time.perf_counter() - validated
+        finished = True
     finally:
         if pool is not None:
             begun = time.perf_counter()
+            if not finished:  # an error, Ctrl-C or SIGTERM: stop the workers now (see stop_pool)
+                stop_pool(pool)
             pool.shutdown(wait=True, cancel_futures=True)
             waited += time.perf_counter() - begun
     worked = sum(in_workers.values())
