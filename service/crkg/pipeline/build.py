@@ -1070,6 +1070,8 @@ def build(
     instead of building without it. *jobs*: processes converting and validating the
     studies (``crkg build --jobs``; 0: one per available CPU; 1: this process alone;
     None: ``Config.BUILD_JOBS``, i.e. ``CRKG_BUILD_JOBS``). The output does not depend on it.
+    The workers are spawned, so a script calling this with several jobs guards its top
+    level with ``if __name__ == "__main__":`` (``crkg.pipeline.worker_pool``).
     """
     if jobs is None:
         from crkg.config import Config
