@@ -4,7 +4,10 @@
                               [--load-only | --incremental] [--profile FILE] --json FILE
 
 ``crkg build`` itself (``crkg.pipeline.build.build``) with its per-step timings, the
-total wall time and the process's peak resident memory written to ``--json``. The
+total wall time and the peak resident memory written to ``--json``: the build process's
+own peak plus, when it converted the studies in worker processes (``--jobs``), the
+number of workers times the largest peak of one of them (``BuildResult.workers`` and
+``worker_peak_mib``): an upper bound, as the peaks need not coincide. The
 parent reads the progress lines as they come, so a build stopped by the time limit
 still tells which steps finished and how long they took.
 
@@ -88,9 +91,10 @@ def main(argv=None) -> int:
 
         result = build(data_dir=args.data, store_dir=args.store, dist_dir=args.dist,
                        force=not args.incremental, reason=not args.no_reason, progress=_progress)
-        out = {"timings": result.timings, "graphs": result.graphs}
+        out = {"timings": result.timings, "graphs": result.graphs, "workers": result.workers,
+               "worker_peak_mib": result.worker_peak_mib}
     out["total"] = time.perf_counter() - start
-    out["peak_rss_mib"] = self_hwm_mib()
+    out["peak_rss_mib"] = self_hwm_mib() + out.get("workers", 0) * out.get("worker_peak_mib", 0.0)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(args.profile))

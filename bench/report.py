@@ -288,8 +288,11 @@ def _build(results: dict) -> list[str]:
            "studies, each run from an empty store; seconds per step (`BuildResult.timings`; "
            "convert / SHACL validation / stage studies are the parts of the one streamed step "
            "over the studies; *other* = total − steps: the sources' digest, the graph statistics "
-           "for the side artefacts, the manifest), median over the runs; peak RSS of the build "
-           "process.", ""]
+           "for the side artefacts, the manifest), median over the runs. With worker processes "
+           "(`--jobs`) the wall time spent waiting for them is split between convert and SHACL "
+           "validation in proportion to the workers' own seconds for each. Peak RSS: the build "
+           "process's peak plus workers × the largest worker's peak (an upper bound), or the "
+           "largest sampled sum over the process tree if higher.", ""]
     steps: list[str] = []
     for b in builds.values():
         for r in b["runs"]:

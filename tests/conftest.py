@@ -6,6 +6,7 @@ temporary store and dist folder (tests never write into the repository).
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from dataclasses import dataclass
@@ -16,6 +17,11 @@ import pytest
 from crkg.paths import study_sources_dir
 
 FIRST_STUDY = "xu-chen-shanghai"
+
+# Builds in tests convert their few small studies in the test's own process: a pool of
+# worker processes costs more to start (about half a second) than it saves on them.
+# tests/unit/test_build_jobs.py starts pools on purpose (``jobs=2``, ``--jobs 2``).
+os.environ.setdefault("CRKG_BUILD_JOBS", "1")
 
 
 @dataclass

@@ -82,6 +82,11 @@ class Config:
     #: SERVICE endpoints a query may call; empty: SERVICE is refused
     SERVICE_ALLOWLIST: tuple = field(default_factory=tuple)
 
+    # -- ``crkg build`` ----------------------------------------------------------------
+    #: processes converting and validating the studies (``crkg build --jobs``): 0 one per
+    #: available CPU, 1 the build's own process alone (a single study always runs there)
+    BUILD_JOBS: int = 0
+
     # -- the embedded store's query processes -----------------------------------------
     #: query worker processes of the fast lane (long queries get extra ones)
     QUERY_WORKERS: int = 4

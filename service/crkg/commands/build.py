@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from crkg.config import Config
 from crkg.paths import DATA_DIR, DEFAULT_DIST_DIR, DEFAULT_STORE_DIR
 
 
@@ -22,7 +23,11 @@ from crkg.paths import DATA_DIR, DEFAULT_DIST_DIR, DEFAULT_STORE_DIR
 @click.option("--strict", is_flag=True,
               help="Fail when the HermiT check of the ontology cannot run (no Java runtime); "
                    "without it the build goes on and says the check was skipped.")
-def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason, strict):
+@click.option("--jobs", default=None, type=click.IntRange(0),
+              help="Processes converting and validating the studies: 0 one per available CPU, 1 none "
+                   f"besides the build's own (default: {Config.BUILD_JOBS}, or CRKG_BUILD_JOBS). "
+                   "The output is the same whatever the number.")
+def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason, strict, jobs):
     """Convert, validate, reason and load all studies into the store and dist/.
 
     Exit codes: 0 built (or up to date); 1 a study does not conform to the shapes
@@ -32,4 +37,4 @@ def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason, strict):
     from crkg.pipeline.build import build
 
     build(data_dir=data_dir, store_dir=store_dir, dist_dir=None if no_dist else dist_dir,
-          force=force, reason=not no_reason, strict=strict)
+          force=force, reason=not no_reason, strict=strict, jobs=jobs)

@@ -7,10 +7,12 @@ ARCHITECTURE.md, "Data flow": one direction, no back and forth. The steps are
    Skipped, with one line saying so and how to run it, when there is no Java runtime
    (issue 15: serving needs no Java); ``strict`` makes that an error;
 3. the linksets of ``links/`` into ``graph/links``;
-4. every study folder, **one at a time** (issue 14: memory bounded by the largest
-   study, not the corpus): converted into its own named graph, validated with SHACL when
-   it changed (errors name the source file and item key), written as sorted, canonical
-   N-Triples into a staging folder beside the store;
+4. every study folder on its own (issue 14: memory bounded by the largest studies, not
+   the corpus): converted into its own named graph, validated with SHACL when it changed
+   (errors name the source file and item key), written as sorted, canonical N-Triples
+   into a staging folder beside the store. Several studies are converted and checked in
+   parallel worker processes, one study each at a time (``--jobs``,
+   ``crkg.pipeline.worker_pool``), and staged in folder order;
 5. the OWL 2 RL closure, study by study (``crkg.pipeline.rules``), of each study with
    the ontology and the shared resources it reaches (places, works ... that other studies
    and the linksets also describe), minus what is asserted, into ``graph/inferred``; a
@@ -88,6 +90,10 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: {"ran": bool, "why_not": str | None}
     hermit: dict = field(default_factory=dict)
+    #: processes that converted and validated the studies (1: the build's own, no pool)
+    workers: int = 1
+    #: the largest peak resident memory (MiB) of one of those worker processes (0: no pool)
+    worker_peak_mib: float = 0.0
 
 
 # --------------------------------------------------------------------------- sources
@@ -472,7 +478,7 @@ def _check_ontology(ontology, *, reason: bool, strict: bool, workdir: Path, cach
 #: module (a new one too) counts as the converter's.
 _NOT_CONVERTER = frozenset({
     "build.py", "dist.py", "artefacts.py", "reason.py", "rules.py", "shacl_sparql.py",
-    "shacl_validation.py", "shacl_report.py", "rdf_files.py", "validate.py",
+    "shacl_validation.py", "shacl_report.py", "rdf_files.py", "validate.py", "worker_pool.py",
 })
 
 
@@ -535,7 +541,8 @@ class _ConvertedCache:
 
     def prune(self) -> None:
         for old in self.dir.iterdir():
-            if old.name.split(".", 1)[0] not in self.used:
+            # and what a stopped worker left half written (``_write_atomically``'s temporary files)
+            if old.name.split(".", 1)[0] not in self.used or old.name.endswith(".tmp"):
                 old.unlink(missing_ok=True)
 
 
@@ -561,78 +568,216 @@ def _conforms_quickly(lines: list[bytes], ontology_nt: bytes) -> bool:
     return found is not None and not found
 
 
+@dataclass(frozen=True)
+class _StudyTask:
+    """A study folder to convert (``cached`` None) or, already converted, to validate."""
+
+    folder: Path
+    #: the digest of the folder's sources (its name in the build cache)
+    source_key: str
+    cache: Path
+    #: from the build cache: {"key", "digest", "path"} of the converted study
+    cached: dict | None = None
+
+
+@dataclass
+class _StudyOutcome:
+    """What :func:`_convert_and_check` gives back (small: it may cross a process boundary)."""
+
+    #: the CrkgError message of a study that does not convert (the rest is then unset)
+    error: str | None = None
+    key: str | None = None
+    digest: str | None = None
+    #: the SPARQL pass found nothing (True), found something or could not run (False:
+    #: the build asks pySHACL for the report); None: not validated, it conformed as it is
+    conforms: bool | None = None
+    #: wall seconds of this study's conversion and of its validation, in the process that did it
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: peak resident memory (MiB) of the worker process that did it, so far (0: this process)
+    peak_mib: float = 0.0
+
+
+def _convert_and_check(task: _StudyTask, ontology_nt: bytes, already_valid: dict[str, str]) -> _StudyOutcome:
+    """The part of a study's turn that depends on no other study, in this process or in a
+    worker's: convert it (unless cached) into the build cache (``_ConvertedCache.put``:
+    its own temporary names, then an atomic rename), then run the SPARQL pass of the
+    shapes over it unless *already_valid* says it conformed as it is."""
+    from crkg.pipeline.studies import load_study
+
+    started = time.perf_counter()
+    lines = None
+    if task.cached is None:
+        try:
+            study = load_study(task.folder)
+        except CrkgError as exc:
+            return _StudyOutcome(error=str(exc), seconds={"convert": time.perf_counter() - started})
+        key = study.key
+        lines = canonical_lines(study.graph, str(study.graph_iri))
+        warnings = list(getattr(study, "warnings", []))
+        del study  # at most one study's rdflib graph alive per process
+        digest = _digest_lines(lines)
+        shared_lines, mentioned = split_shared(lines, key)
+        mentioned |= {t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)}
+        _ConvertedCache(task.cache).put(task.source_key, key, lines, shared_lines, mentioned, warnings)
+    else:
+        key, digest = task.cached["key"], task.cached["digest"]
+    converted = time.perf_counter()
+    conforms = None
+    if already_valid.get(key) != digest:
+        if lines is None:
+            with open(task.cached["path"], "rb") as f:
+                lines = f.readlines()
+        conforms = _conforms_quickly(lines, ontology_nt)
+    return _StudyOutcome(key=key, digest=digest, conforms=conforms,
+                         seconds={"convert": converted - started, "SHACL validation": time.perf_counter() - converted})
+
+
+#: a worker process's (ontology N-Triples, {key: digest it last conformed with}), given
+#: once by the pool's initializer: spawned workers inherit nothing else from the build
+_worker_state: tuple[bytes, dict[str, str]] | None = None
+
+
+def _init_worker(ontology_nt: bytes, already_valid: dict[str, str]) -> None:
+    global _worker_state
+    _worker_state = (ontology_nt, already_valid)
+
+
+def _in_worker(task: _StudyTask) -> _StudyOutcome:
+    """What the pool runs (pickled by name): :func:`_convert_and_check` with the worker's state."""
+    from crkg.pipeline.worker_pool import peak_mib
+
+    assert _worker_state is not None, "the pool's initializer did not run"
+    outcome = _convert_and_check(task, *_worker_state)
+    outcome.peak_mib = peak_mib()
+    return outcome
+
+
 def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedContext,
-                          already_valid: dict[str, str], cache: Path, progress: Progress):
+                          already_valid: dict[str, str], cache: Path, progress: Progress, jobs: int = 1):
     """Each study on its own: convert (unless its sources are unchanged since a build
-    that converted them), validate when changed, stage. At most one study's rdflib graph
-    is alive at a time. Validation: the SPARQL pass of the shapes; pySHACL (the report
-    with messages and source lines) only when that pass finds something or cannot run.
-    Returns ({key: digest}, {key: mentioned shared IRIs}, {key: graph IRI})."""
+    that converted them), validate when changed, stage.
+
+    Conversion and the SPARQL pass of the shapes (:func:`_convert_and_check`) depend
+    on nothing but the study, so when two or more studies need them and *jobs* allows
+    (0: one process per available CPU), they run in that many spawned worker processes,
+    each holding one study's rdflib graph at a time; otherwise in this process, one study
+    at a time, with no pool to start. Either way the outcomes are taken in folder order:
+    the warnings and progress lines, the duplicate-key check, pySHACL (the report with
+    messages and source lines, only when the SPARQL pass finds something or cannot run)
+    and the staging happen here as the folders come, so the output is the same whatever
+    *jobs* is. Studies that do not convert are all reported at once (issue 9).
+
+    Timings (``_Parts``): "convert", "SHACL validation", "stage studies" are disjoint
+    stretches of this step's wall time. The time spent waiting for the workers (pool
+    start and stop included) is split between convert and SHACL validation in proportion
+    to the wall seconds the workers spent on each.
+
+    Returns ({key: digest}, {key: mentioned shared IRIs}, {key: graph IRI}, (worker
+    processes, their peak resident MiB)); one worker process means this one."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from crkg.namespaces import study_graph
     from crkg.pipeline.studies import load_study
+    from crkg.pipeline.worker_pool import start_pool, stop_pool, worker_count
     from crkg.pipeline.validate import validate
 
+    seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
+    started = time.perf_counter()
     converted_cache = _ConvertedCache(cache)
     converter = _converter_digest()
     ontology_nt = b"".join(staging.read(str(ONTOLOGY_GRAPH)))
-    failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
-    broken: list[str] = []  # studies that do not convert: all reported at once (issue 9)
-    seconds = {"convert": 0.0, "SHACL validation": 0.0, "stage studies": 0.0}
-    reused = 0
+    tasks, hits = [], []
     for folder in folders:
-        started = time.perf_counter()
         source_key = _folder_digest(folder, converter)
         hit = converted_cache.get(source_key)
-        study = lines = None
-        if hit is not None:
-            key, digest = hit["key"], hit["digest"]
-            reused += 1
-        else:
-            try:
-                study = load_study(folder)
-            except CrkgError as exc:
-                broken.append(str(exc))
+        hits.append(hit)
+        cached = None if hit is None else {"key": hit["key"], "digest": hit["digest"], "path": hit["path"]}
+        tasks.append(_StudyTask(folder, source_key, cache, cached))
+    todo = [i for i, t in enumerate(tasks)
+            if t.cached is None or already_valid.get(t.cached["key"]) != t.cached["digest"]]
+    workers = worker_count(jobs, len(todo))
+    reused = sum(hit is not None for hit in hits)
+    seconds["convert"] += time.perf_counter() - started
+
+    failures, digests, mentioned, iris, folder_of = [], {}, {}, {}, {}
+    broken: list[str] = []  # studies that do not convert: all reported at once (issue 9)
+    waited, in_workers, peak_mib = 0.0, {"convert": 0.0, "SHACL validation": 0.0}, 0.0
+    pool, futures, finished = None, {}, False
+    try:
+        if workers > 1:
+            begun = time.perf_counter()
+            pool = start_pool(workers, _init_worker, (ontology_nt, already_valid))
+            futures = {i: pool.submit(_in_worker, tasks[i]) for i in todo}
+            waited += time.perf_counter() - begun
+        todo_here = set(todo) - set(futures)
+        for i, (folder, task, hit) in enumerate(zip(folders, tasks, hits)):
+            begun = time.perf_counter()
+            if i in futures:
+                try:
+                    outcome = futures.pop(i).result()
+                except BrokenProcessPool:
+                    raise CrkgError(f"{folder}: the worker process converting it ended abruptly (out of "
+                                    "memory?); `crkg build --jobs 1` converts in the build's own process") from None
+                for part, value in outcome.seconds.items():
+                    in_workers[part] += value
+                waited += time.perf_counter() - begun
+                peak_mib = max(peak_mib, outcome.peak_mib)
+            elif i in todo_here:
+                outcome = _convert_and_check(task, ontology_nt, already_valid)
+                for part, value in outcome.seconds.items():
+                    seconds[part] += value
+                seconds["convert"] += time.perf_counter() - begun - sum(outcome.seconds.values())
+            else:
+                outcome = _StudyOutcome(key=hit["key"], digest=hit["digest"])
+            begun = time.perf_counter()
+            if outcome.error is not None:
+                broken.append(outcome.error)
+                seconds["convert"] += time.perf_counter() - begun
                 continue
-            key = study.key
-            lines = canonical_lines(study.graph, str(study.graph_iri))
-            digest = _digest_lines(lines)
-            shared_lines, study_mentioned = split_shared(lines, key)
-            study_mentioned |= {t for line in lines for t in _line_terms(line) if t and _is_scoped(t, key)}
-            converted_cache.put(source_key, key, lines, shared_lines, study_mentioned,
-                                getattr(study, "warnings", []))
-            hit = converted_cache.get(source_key)
-        for warning in hit.get("warnings", []):  # checks skipped and why: said, never silent
-            progress(f"  {key}: warning: {warning}")
-        if key in folder_of:
-            raise CrkgError(f"two study folders use the same key: {key} ({folder_of[key]} and {folder})")
-        folder_of[key] = folder
-        iri = str(study_graph(key))
-        digests[key] = digest
-        converted = time.perf_counter()
-        seconds["convert"] += converted - started
-        if already_valid.get(key) == digest:
-            progress(f"  {key}: unchanged since it last conformed; not validated again")
-        else:
-            if lines is None:
-                with open(hit["path"], "rb") as f:
-                    lines = f.readlines()
-            if not _conforms_quickly(lines, ontology_nt):
-                study = study or load_study(folder)
+            key, digest = outcome.key, outcome.digest
+            if hit is None:  # converted just now, into the cache
+                hit = converted_cache.get(task.source_key)
+                if hit is None:
+                    raise CrkgError(f"{folder}: its converted graph vanished from the build cache {cache}")
+            for warning in hit.get("warnings", []):  # checks skipped and why: said, never silent
+                progress(f"  {key}: warning: {warning}")
+            if key in folder_of:
+                raise CrkgError(f"two study folders use the same key: {key} ({folder_of[key]} and {folder})")
+            folder_of[key] = folder
+            iri = str(study_graph(key))
+            digests[key] = digest
+            converted = time.perf_counter()
+            seconds["convert"] += converted - begun
+            if outcome.conforms is None:
+                progress(f"  {key}: unchanged since it last conformed; not validated again")
+            elif not outcome.conforms:
+                study = load_study(folder)
                 result = validate(study.graph, ontology=ontology)
                 if not result.conforms:
                     failures.append(
                         f"study {key!r} does not conform to the shapes:\n"
                         + result.format(source_map=study.source_map)
                     )
-        validated = time.perf_counter()
-        seconds["SHACL validation"] += validated - converted
-        del study, lines
-        staging.adopt(iri, hit["path"], digest, hit["triples"])
-        with open(hit["shared_path"], "rb") as f:
-            shared.add_shared(f.readlines())
-        mentioned[key] = set(hit["mentioned"])
-        iris[key] = iri
-        seconds["stage studies"] += time.perf_counter() - validated
+                del study
+            validated = time.perf_counter()
+            seconds["SHACL validation"] += validated - converted
+            staging.adopt(iri, hit["path"], digest, hit["triples"])
+            with open(hit["shared_path"], "rb") as f:
+                shared.add_shared(f.readlines())
+            mentioned[key] = set(hit["mentioned"])
+            iris[key] = iri
+            seconds["stage studies"] += time.perf_counter() - validated
+        finished = True
+    finally:
+        if pool is not None:
+            begun = time.perf_counter()
+            if not finished:  # an error, Ctrl-C or SIGTERM: stop the workers now (see stop_pool)
+                stop_pool(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+            waited += time.perf_counter() - begun
+    worked = sum(in_workers.values())
+    for part, value in in_workers.items():
+        seconds[part] += waited * (value / worked if worked else part == "convert")
     if broken:
         raise CrkgError("\n\n".join(broken + failures))
     converted_cache.prune()
@@ -640,7 +785,7 @@ def _convert_and_validate(folders, ontology, staging: _Staging, shared: _SharedC
         progress(f"  {reused} of {len(folders)} studies unchanged since they were last converted")
     if failures:
         raise NonConformant("\n\n".join(failures))
-    return _Parts((digests, mentioned, iris), seconds)
+    return _Parts((digests, mentioned, iris, (workers, peak_mib)), seconds)
 
 
 def _reason_studies(ontology, staging: _Staging, shared: _SharedContext, study_iris: dict[str, str],
@@ -916,7 +1061,7 @@ def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache:
 
 
 def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *, study_iris: dict[str, str],
-                          shared: _SharedContext, store_dir: Path, progress: Progress) -> Path:
+                          shared: _SharedContext, store_dir: Path, jobs: int, progress: Progress) -> Path:
     """THE place where side artefacts are produced (issue 14 item 5). Everything written
     into the returned folder (in the staging folder) is moved into the new store
     generation (``NewGeneration.adopt_side``) and swapped in with the store; readers find
@@ -950,7 +1095,7 @@ def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *
         previous=index_path(store_dir) if store_dir.exists() else None,
         graph_files=[(iri, g.path) for iri, g in staging.graphs.items()],
     )
-    with _IndexJob(job) as index:  # in a child process, while the rest is written here
+    with _IndexJob(job, jobs) as index:  # in a child process, while the rest is written here
         side.write(folder, build_info)
         write_release(folder / RELEASE_SUBDIR, ontology)
         counts, messages = index.result()
@@ -998,11 +1143,14 @@ class _IndexJob:
     index is written here, when its result is asked for.
     """
 
-    def __init__(self, job: dict):
+    def __init__(self, job: dict, jobs: int):
         self.job, self.process, self.reader = job, None, None
+        from crkg.pipeline.worker_pool import worker_count
+
+        self.parallel = worker_count(jobs, 2) >= 2  # ``--jobs 1``: this process alone
 
     def __enter__(self) -> "_IndexJob":
-        if _available_cpus() >= 2:
+        if self.parallel:
             import multiprocessing
 
             context = multiprocessing.get_context("spawn")
@@ -1044,11 +1192,6 @@ def _index_child(job: dict, writer) -> None:
         writer.close()
 
 
-def _available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _remove_abandoned(store_dir: Path) -> None:
@@ -1100,13 +1243,24 @@ def build(
     force: bool = False,
     reason: bool = True,
     strict: bool = False,
+    jobs: int | None = None,
     progress: Progress = _stderr,
 ) -> BuildResult:
     """Run the whole build; see the module docstring. Raises NonConformant or CrkgError.
 
     *strict*: fail (CrkgError, exit 2) when the HermiT check cannot run (no Java),
-    instead of building without it.
+    instead of building without it. *jobs*: processes converting and validating the
+    studies (``crkg build --jobs``; 0: one per available CPU; 1: this process alone;
+    None: ``Config.BUILD_JOBS``, i.e. ``CRKG_BUILD_JOBS``). The output does not depend on it.
+    The workers are spawned, so a script calling this with several jobs guards its top
+    level with ``if __name__ == "__main__":`` (``crkg.pipeline.worker_pool``).
     """
+    if jobs is None:
+        from crkg.config import Config
+
+        jobs = Config.from_env().BUILD_JOBS
+    if jobs < 0:
+        raise CrkgError(f"jobs={jobs}: give 0 (one process per available CPU) or a positive number")
     store_dir, data_dir = Path(store_dir), Path(data_dir)
     dist_dir = Path(dist_dir) if dist_dir is not None else None
     _remove_abandoned(store_dir)
@@ -1125,14 +1279,14 @@ def build(
         except OSError as exc:
             raise _write_error(exc, "the store", store_dir) from exc
         try:
-            return _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, staging, progress)
+            return _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, jobs, staging, progress)
         except OSError as exc:
             raise _write_error(exc, "the build's output", store_dir.parent) from exc
         finally:
             staging.remove()
 
 
-def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, staging, progress) -> BuildResult:
+def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, jobs, staging, progress) -> BuildResult:
     from crkg.pipeline.artefacts import SideArtefacts
     from crkg.pipeline.ontology import load_ontology
     from crkg.pipeline.studies import discover_studies
@@ -1159,9 +1313,10 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     rules = rules_digest()
     already_valid = previous.get("validated", {}) if previous.get("rules_digest") == rules else {}
     n = len(folders)
-    validated, mentioned, study_iris = steps.run(
+    validated, mentioned, study_iris, (workers, worker_peak_mib) = steps.run(
         f"convert and validate {n} stud{'y' if n == 1 else 'ies'}",
         _convert_and_validate, folders, ontology, staging, shared, already_valid, cache_dir(store_dir), progress,
+        jobs,
     )
     staging.write(str(LINKS_GRAPH), links_lines)
     del links
@@ -1199,7 +1354,8 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
         raise _write_error(exc, "the store", store_dir) from exc
     try:
         side_folder = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology,
-                                study_iris=study_iris, shared=shared, store_dir=store_dir, progress=progress)
+                                study_iris=study_iris, shared=shared, store_dir=store_dir, jobs=jobs,
+                                progress=progress)
         try:
             loaded, changed, kept = steps.run("load store", loading.finish, side_folder)
         except OSError as exc:
@@ -1230,7 +1386,8 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, stag
     os.replace(tmp, target)
     total = sum(counts.values())
     progress(f"built {total} triples in {len(counts)} named graphs into {store_dir}")
-    return BuildResult(store_dir, dist_dir, graphs=counts, timings=steps.timings, hermit=hermit)
+    return BuildResult(store_dir, dist_dir, graphs=counts, timings=steps.timings, hermit=hermit, workers=workers,
+                       worker_peak_mib=worker_peak_mib)
 
 
 def ensure_built(store_dir: Path = DEFAULT_STORE_DIR, progress: Progress = _stderr) -> bool:
