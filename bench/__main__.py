@@ -15,8 +15,8 @@ def sizes(text: str) -> list[float]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--stages", default="build,serve,start,validate,fixed-cost",
-                   help="comma-separated: build, serve, start, validate, fixed-cost (default: all)")
+    p.add_argument("--stages", default="build,serve,start,validate,fixed-cost,views",
+                   help="comma-separated: build, serve, start, validate, fixed-cost, views (default: all)")
     p.add_argument("--sizes", type=sizes, default=sizes("1e4,1e5,1e6"),
                    help="build sizes in asserted triples (default 1e4,1e5,1e6)")
     p.add_argument("--serve-size", type=float, default=1e6,

@@ -5,9 +5,12 @@
 
 ``crkg build`` itself (``crkg.pipeline.build.build``) with its per-step timings, the
 total wall time and the peak resident memory written to ``--json``: the build process's
-own peak plus, when it converted the studies in worker processes (``--jobs``), the
-number of workers times the largest peak of one of them (``BuildResult.workers`` and
-``worker_peak_mib``): an upper bound, as the peaks need not coincide. The
+own peak plus the larger of (a) when it converted the studies in worker processes
+(``--jobs``), the number of workers times the largest peak of one of them
+(``BuildResult.workers`` and ``worker_peak_mib``) and (b) the peak of the process that
+wrote the search index (``index_peak_mib``): the workers are stopped before the index
+process starts, so this is an upper bound of the process tree's peak, as the peaks need
+not coincide. The
 parent reads the progress lines as they come, so a build stopped by the time limit
 still tells which steps finished and how long they took.
 
@@ -92,9 +95,10 @@ def main(argv=None) -> int:
         result = build(data_dir=args.data, store_dir=args.store, dist_dir=args.dist,
                        force=not args.incremental, reason=not args.no_reason, progress=_progress)
         out = {"timings": result.timings, "graphs": result.graphs, "workers": result.workers,
-               "worker_peak_mib": result.worker_peak_mib}
+               "worker_peak_mib": result.worker_peak_mib, "index_peak_mib": result.index_peak_mib}
     out["total"] = time.perf_counter() - start
-    out["peak_rss_mib"] = self_hwm_mib() + out.get("workers", 0) * out.get("worker_peak_mib", 0.0)
+    out["peak_rss_mib"] = self_hwm_mib() + max(out.get("workers", 0) * out.get("worker_peak_mib", 0.0),
+                                                out.get("index_peak_mib", 0.0))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(args.profile))

@@ -35,8 +35,9 @@ T_OX, T_VIRT, T_RDFLIB, T_RSS, T_START, T_VALIDATE = 1.25, 1.0, 25.0, 600.0, 1.5
 # Targets of issue 14 item 4: full build at 1e6 with reasoning (s, MB), one study added (s),
 # full build at 1e5 over pyoxigraph's bulk load of the same N-Quads
 T_BUILD_1E6_S, T_BUILD_1E6_MB, T_ADD_ONE_S, T_BULK_RATIO = 180.0, 1000.0, 10.0, 10.0
-# Target of issue 14 item 5: a request's fixed cost over the bare gunicorn + WSGI + pyoxigraph app
-T_FIXED_COST = 1.5
+# Targets of issue 14 item 5: a request's fixed cost over the bare gunicorn + WSGI + pyoxigraph
+# app; the aggregates the pages need (matrices, per-study counts, VoID), seconds
+T_FIXED_COST, T_VIEWS = 1.5, 0.050
 
 
 def ms(x) -> str:
@@ -79,6 +80,7 @@ def render(results: dict) -> str:
     for prev in results.get("serve_previous", []):
         out += _serve({"serve": prev}, earlier=True)
     out += _validate_start(results)
+    out += _views(results)
     if results.get("fixed_cost"):
         from bench.fixed_cost import markdown
 
@@ -208,6 +210,36 @@ def _targets(results: dict) -> list[str]:
         out.append(f"| validating one new study < {T_VALIDATE * 1000:.0f} ms | not measured | – | |")
     out += _build_targets(results)
     out.append(_fixed_cost_target(results))
+    out.append(_views_target(results))
+    out.append("")
+    return out
+
+
+def _views_target(results: dict) -> str:
+    entry = results.get("views")
+    head = f"| the aggregates the pages need (matrices, per-study counts, VoID) ≤ {T_VIEWS * 1000:.0f} ms"
+    if not entry:
+        return head + " | not measured | – | |"
+    counted = [r for r in entry["rows"] if r["target"]]
+    worst = max(counted, key=lambda r: r["median_ms"])
+    ok = all(r["status"] == 200 for r in counted) and worst["median_ms"] <= T_VIEWS * 1000
+    how = "from the build's tables" if entry.get("tables") else "asked live (no tables)"
+    return (f"{head} ({entry.get('label', '?')} store) | {len(counted)} answers {how}: slowest "
+            f"{worst['median_ms']:.1f} ms ({worst['label']}) | {'yes' if ok else 'no'} | 21 |")
+
+
+def _views(results: dict) -> list[str]:
+    entry = results.get("views")
+    if not entry:
+        return []
+    out = [f"## Evidence views at {entry.get('label', '?')} (issue 14 item 5)", "",
+           "`bench.views` on the serving store: each answer of the app (Flask test client: the "
+           "request's own code, without the HTTP server) once to warm, then median of the runs; "
+           "CPU time of the web process. *target*: counted in the ≤ 50 ms target.", "",
+           "| answer | status | median ms | CPU ms (web) | bytes | target |", "|---|---|---|---|---|---|"]
+    for r in entry["rows"]:
+        out.append(f"| {r['label']} | {r['status']} | {r['median_ms']} | {r['cpu_ms']} | {r['bytes']:,} | "
+                   f"{'yes' if r['target'] else ''} |")
     out.append("")
     return out
 

@@ -582,6 +582,22 @@ def stage_fixed_cost(args, results: dict) -> None:
     save(args, results)
 
 
+def stage_views(args, results: dict) -> None:
+    """The evidence views' answers on the serving store (issue 14 item 5: the aggregates
+    the pages need ≤ 50 ms at 1e6), ``bench.views`` in a child process."""
+    store, how = serving_store(args, results, args.serve_size)
+    out = args.out / "views.json"
+    log(f"views: {store} ({how})")
+    subprocess.run([sys.executable, "-m", "bench.views", str(store.resolve()), "--repeats", str(args.repeats),
+                    "--json", str(out)], cwd=REPO, check=True, timeout=args.build_timeout)
+    entry = json.loads(out.read_text(encoding="utf-8"))
+    entry["label"] = size_label(args.serve_size)
+    results["views"] = entry
+    for row in entry["rows"]:
+        log(f"views: {row['status']} {row['median_ms']} ms  {row['label']}")
+    save(args, results)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -604,7 +620,7 @@ def run(args, argv: list[str]) -> dict:
     results["machine"] = system.machine()
     results["started"] = results.get("started") or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     stages = {"build": stage_build, "serve": stage_serve, "start": stage_start, "validate": stage_validate,
-              "fixed-cost": stage_fixed_cost}
+              "fixed-cost": stage_fixed_cost, "views": stage_views}
     for name in args.stages:
         log(f"stage {name}")
         try:

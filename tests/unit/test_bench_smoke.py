@@ -83,7 +83,7 @@ def test_generator_is_deterministic_by_seed(small, tmp_path):
 def test_runner_completes_at_the_smallest_size(tmp_path):
     out = tmp_path / "out"
     report = tmp_path / "RESULTS.md"
-    cmd = [sys.executable, "-m", "bench", "--stages", "build,serve,fixed-cost", "--sizes", "1e3",
+    cmd = [sys.executable, "-m", "bench", "--stages", "build,serve,fixed-cost,views", "--sizes", "1e3",
            "--serve-size", "1e3", "--synthetic-only", "--peers", "oxigraph,crkg", "--repeats", "2",
            "--build-repeats", "1", "--profile-size", "0", "--duration", "1", "--fixed-cost-requests", "12",
            "--out", str(out), "--results", str(report)]
@@ -114,3 +114,8 @@ def test_runner_completes_at_the_smallest_size(tmp_path):
     assert "python -m bench --stages build,serve" in text
     assert "crkg / pyoxigraph" in text
     assert "| request fixed cost ≤ 1.5× the bare gunicorn" in text and "ASK {}: " in text
+    # the evidence views, read from the build's tables (issue 14 item 5)
+    views = results["views"]
+    assert views["tables"] and views["studies"] >= 1
+    assert all(r["status"] == 200 for r in views["rows"]), views["rows"]
+    assert "| the aggregates the pages need (matrices, per-study counts, VoID) ≤ 50 ms" in text

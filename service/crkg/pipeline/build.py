@@ -94,6 +94,8 @@ class BuildResult:
     workers: int = 1
     #: the largest peak resident memory (MiB) of one of those worker processes (0: no pool)
     worker_peak_mib: float = 0.0
+    #: the peak resident memory (MiB) of the process that wrote the search index (0: this one)
+    index_peak_mib: float = 0.0
 
 
 # --------------------------------------------------------------------------- sources
@@ -1061,9 +1063,10 @@ def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache:
 
 
 def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *, study_iris: dict[str, str],
-                          shared: _SharedContext, store_dir: Path, jobs: int, progress: Progress) -> Path:
-    """THE place where side artefacts are produced (issue 14 item 5). Everything written
-    into the returned folder (in the staging folder) is moved into the new store
+                          shared: _SharedContext, store_dir: Path, jobs: int, progress: Progress) -> tuple[Path, float]:
+    """THE place where side artefacts are produced (issue 14 item 5). Returns (the folder,
+    the peak memory in MiB of the search index's process: 0 when it ran here). Everything
+    written into the folder (in the staging folder) is moved into the new store
     generation (``NewGeneration.adopt_side``) and swapped in with the store; readers find
     it through ``crkg.paths.store_side_dir``.
 
@@ -1105,7 +1108,7 @@ def _write_side_artefacts(staging: _Staging, side, build_info: dict, ontology, *
     names = f" ({', '.join(unit or 'the base' for unit in written)})" if 0 < len(written) <= 5 else ""
     progress(f"  search index: {len(written)} of {counts['units']} units indexed{names}, {counts['kept']} kept "
              "from the previous store's index")
-    return folder
+    return folder, counts.get("peak_mib", 0.0)
 
 
 def _staged_quads(graph_files: list[tuple[str, Path]]):
@@ -1185,7 +1188,10 @@ class _IndexJob:
 def _index_child(job: dict, writer) -> None:
     """The child of :class:`_IndexJob`: the index written, the result (or error) sent back."""
     try:
-        writer.send(("ok", index_job(job)))
+        from crkg.pipeline.worker_pool import peak_mib
+
+        counts, messages = index_job(job)
+        writer.send(("ok", (dict(counts, peak_mib=peak_mib()), messages)))
     except BaseException as exc:  # noqa: BLE001 - raised again in the build
         writer.send(("error", exc if isinstance(exc, Exception) else CrkgError(repr(exc))))
     finally:
@@ -1353,7 +1359,7 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, jobs
     except OSError as exc:
         raise _write_error(exc, "the store", store_dir) from exc
     try:
-        side_folder = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology,
+        side_folder, index_peak_mib = steps.run("side artefacts", _write_side_artefacts, staging, side, info, ontology,
                                 study_iris=study_iris, shared=shared, store_dir=store_dir, jobs=jobs,
                                 progress=progress)
         try:
@@ -1387,7 +1393,7 @@ def _build(data_dir, store_dir, dist_dir, digest, previous, reason, strict, jobs
     total = sum(counts.values())
     progress(f"built {total} triples in {len(counts)} named graphs into {store_dir}")
     return BuildResult(store_dir, dist_dir, graphs=counts, timings=steps.timings, hermit=hermit, workers=workers,
-                       worker_peak_mib=worker_peak_mib)
+                       worker_peak_mib=worker_peak_mib, index_peak_mib=index_peak_mib)
 
 
 def ensure_built(store_dir: Path = DEFAULT_STORE_DIR, progress: Progress = _stderr) -> bool:
