@@ -84,7 +84,8 @@ class Config:
 
     # -- ``crkg build`` ----------------------------------------------------------------
     #: processes converting and validating the studies (``crkg build --jobs``): 0 one per
-    #: available CPU, 1 the build's own process alone (a single study always runs there)
+    #: available CPU, 1 the build's own process alone (a single study always runs there);
+    #: above 1 the search index is also written by a process of its own
     BUILD_JOBS: int = 0
 
     # -- the embedded store's query processes -----------------------------------------

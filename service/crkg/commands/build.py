@@ -24,8 +24,9 @@ from crkg.paths import DATA_DIR, DEFAULT_DIST_DIR, DEFAULT_STORE_DIR
               help="Fail when the HermiT check of the ontology cannot run (no Java runtime); "
                    "without it the build goes on and says the check was skipped.")
 @click.option("--jobs", default=None, type=click.IntRange(0),
-              help="Processes converting and validating the studies: 0 one per available CPU, 1 none "
-                   f"besides the build's own (default: {Config.BUILD_JOBS}, or CRKG_BUILD_JOBS). "
+              help="Processes converting and validating the studies (and, above 1, one writing the "
+                   "search index beside the store load): 0 one per available CPU, 1 none besides the "
+                   f"build's own (default: {Config.BUILD_JOBS}, or CRKG_BUILD_JOBS). "
                    "The output is the same whatever the number.")
 def command(data_dir, store_dir, dist_dir, no_dist, force, no_reason, strict, jobs):
     """Convert, validate, reason and load all studies into the store and dist/.
