@@ -884,18 +884,6 @@ def _rdflib_to_ox(graph):
 _FRESH_STORE_SHARE = 0.3
 
 
-def _current_view_tables(store_dir: Path) -> Path | None:
-    """The evidence views' tables folder of the generation *store_dir* serves, if any."""
-    from crkg.paths import store_side_dir
-    from crkg.web.view_tables import STUDIES_FILE, TABLES_DIR
-
-    try:
-        folder = store_side_dir(store_dir) / TABLES_DIR
-    except OSError:
-        return None
-    return folder if (folder / STUDIES_FILE).is_file() else None
-
-
 class _StoreLoad:
     """Write the new store generation in a thread, while the side artefacts are written.
 
@@ -920,7 +908,10 @@ class _StoreLoad:
         self.view_inputs, self.progress = view_inputs, progress
         self.tables = staging.dir / "view-tables"
         # the tables of the store served now, whose unchanged studies are copied
-        self.previous_tables = _current_view_tables(store_dir)
+        from crkg.web.view_tables import tables_at
+
+        previous_tables = tables_at(store_dir) if store_dir.exists() else None
+        self.previous_tables = previous_tables.folder if previous_tables is not None else None
         self.graph_cache = cache / "graphs"
         self.plans: dict[str, str] = {}
         incremental = bool(previous_digests) and store_dir.exists()

@@ -54,10 +54,10 @@ class SparqlShortcut:
             length = environ.get("CONTENT_LENGTH") or ""
             # waitress de-chunks a body and says its length; a server that hands on
             # Transfer-Encoding leaves the body's framing to Flask (werkzeug)
-            if not length.isdigit() or int(length) > self.config.MAX_REQUEST_BYTES \
-                    or "HTTP_TRANSFER_ENCODING" in environ:
+            size = int(length) if length.isdigit() else -1
+            if not 0 <= size <= self.config.MAX_REQUEST_BYTES or "HTTP_TRANSFER_ENCODING" in environ:
                 return self.wsgi_app(environ, start_response)
-            body = environ["wsgi.input"].read(int(length)) if int(length) else b""
+            body = environ["wsgi.input"].read(size) if size else b""
             environ["wsgi.input"] = io.BytesIO(body)  # readable again by Flask
         mimetype, options = parse_options_header(environ.get("CONTENT_TYPE") or "")
         req = protocol.ProtocolRequest(

@@ -112,7 +112,8 @@ def _reads_other_studies(doc: dict, key: str, keys: set[str]) -> bool:
     iris = set(doc["labels"]) | set(doc["community_of"]) | set(doc["community_of"].values())
     for i, e, dims in doc["facts"]:
         iris |= {i, e} | {v for vs in dims.values() for v in vs}
-    return any((_study_of(iri) or key) != key and _study_of(iri) in keys for iri in iris if iri)
+    others = keys - {key}
+    return any(_study_of(iri) in others for iri in iris if iri)
 
 
 # --------------------------------------------------------------------------- the build
