@@ -138,7 +138,9 @@ def run_build(data: Path, store: Path, out_json: Path, *, timeout: float, mode: 
     if status == "ok" and out_json.is_file():
         data_out = json.loads(out_json.read_text(encoding="utf-8"))
         result.update(timings={step_name(k): v for k, v in data_out["timings"].items()}, total=data_out["total"],
-                      graphs=data_out["graphs"], peak_rss_mib=max(peak[0], data_out["peak_rss_mib"]))
+                      graphs=data_out["graphs"], peak_rss_mib=max(peak[0], data_out["peak_rss_mib"]),
+                      # what the peak is made of (bench/buildstep.py): the processes besides the build's
+                      **{k: data_out[k] for k in ("workers", "worker_peak_mib", "index_peak_mib") if k in data_out})
     elif status != "ok":
         result["error_tail"] = "\n".join(lines[-15:])
     return result
