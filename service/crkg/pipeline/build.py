@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Callable
 
 from crkg.errors import CrkgError, NonConformant
+from crkg.files import write_atomically
 from crkg.namespaces import ID, INFERRED_GRAPH, LINKS_GRAPH, ONTOLOGY_GRAPH
 from crkg.paths import (
     DATA_DIR,
@@ -535,15 +536,15 @@ class _ConvertedCache:
     def put(self, key: str, study_key: str, lines: list[bytes], shared: list[bytes], mentioned: set[str],
             warnings: list[str]) -> None:
         self.used.add(key)
-        _write_atomically(self.dir / f"{key}.nt", b"".join(lines))
-        _write_atomically(self.dir / f"{key}.shared.nt", b"".join(shared))
+        write_atomically(self.dir / f"{key}.nt", b"".join(lines))
+        write_atomically(self.dir / f"{key}.shared.nt", b"".join(shared))
         meta = {"key": study_key, "digest": _digest_lines(lines), "triples": len(lines),
                 "mentioned": sorted(mentioned), "warnings": list(warnings)}
-        _write_atomically(self.dir / f"{key}.json", json.dumps(meta).encode())
+        write_atomically(self.dir / f"{key}.json", json.dumps(meta).encode())
 
     def prune(self) -> None:
         for old in self.dir.iterdir():
-            # and what a stopped worker left half written (``_write_atomically``'s temporary files)
+            # and what a stopped worker left half written (``crkg.files.write_atomically``'s temporary files)
             if old.name.split(".", 1)[0] not in self.used or old.name.endswith(".tmp"):
                 old.unlink(missing_ok=True)
 
@@ -553,12 +554,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:  # another file system, or no hard links there
         shutil.copyfile(source, target)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _conforms_quickly(lines: list[bytes], ontology_nt: bytes) -> bool:
@@ -1047,7 +1042,7 @@ def _collect_graph_stats(side, staging: _Staging, study_graphs: set[str], cache:
             pass
         stats = side.add_graph(iri, ox.parse(path=str(staged.path), format=ox.RdfFormat.N_TRIPLES),
                                study=iri in study_graphs)
-        _write_atomically(cached, json.dumps(stats).encode())
+        write_atomically(cached, json.dumps(stats).encode())
     for old in stats_dir.iterdir():
         if old.name not in wanted:
             old.unlink(missing_ok=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from collections import OrderedDict
 from dataclasses import asdict
@@ -34,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from threading import Lock
 
+from crkg.files import write_atomically
 from crkg.namespaces import ID
 
 #: The folder of the tables in a store generation's side folder.
@@ -159,9 +159,7 @@ def write_tables(folder: Path, store, inputs: dict[str, str], previous: Path | N
 
 
 def _write_json(path: Path, doc) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def _read_json(path: Path):
