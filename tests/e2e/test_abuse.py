@@ -123,6 +123,44 @@ def test_a_request_that_trickles_in_is_closed_at_the_read_deadline(abused):
         sock.close()
 
 
+def test_a_fast_trickle_sees_the_close_not_a_reset(abused):
+    # A client still sending when the read deadline passes: a plain close with its latest
+    # bytes unread makes the kernel send a reset, which the client reads as an error. The
+    # server shuts its write side first and drops what follows (crkg.web.front,
+    # close_at_deadline). Three at once, 100 bytes a second each (without the half-close
+    # about two in three saw ECONNRESET).
+    head = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 5000 + b"\r\n\r\n"
+    stop = threading.Event()
+
+    def trickle(sock):
+        for i in range(len(head)):
+            if stop.wait(0.01):
+                return
+            try:
+                sock.send(head[i:i + 1])
+            except OSError:
+                return
+
+    socks = [socket.create_connection(("127.0.0.1", abused.port)) for _ in range(3)]
+    threads = [threading.Thread(target=trickle, args=(s,), daemon=True) for s in socks]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    seen = []
+    try:
+        for sock in socks:
+            sock.settimeout(12)
+            try:
+                seen.append(sock.recv(100))
+            except ConnectionResetError:
+                seen.append("reset")
+        assert seen == [b"", b"", b""] and time.monotonic() - start < 8.0, seen
+    finally:
+        stop.set()
+        for sock in socks:
+            sock.close()
+
+
 @other_addresses
 def test_small_query_answers_while_eight_runaways_run(abused):
     outcomes: list = []
