@@ -905,8 +905,7 @@ class _StoreLoad:
         # the tables of the store served now, whose unchanged studies are copied
         from crkg.web.view_tables import tables_at
 
-        previous_tables = tables_at(store_dir) if store_dir.exists() else None
-        self.previous_tables = previous_tables.folder if previous_tables is not None else None
+        self.previous_tables = tables_at(store_dir) if store_dir.exists() else None
         self.graph_cache = cache / "graphs"
         self.plans: dict[str, str] = {}
         incremental = bool(previous_digests) and store_dir.exists()

@@ -119,11 +119,11 @@ def _reads_other_studies(doc: dict, key: str, keys: set[str]) -> bool:
 # --------------------------------------------------------------------------- the build
 
 
-def write_tables(folder: Path, store, inputs: dict[str, str], previous: Path | None) -> dict:
+def write_tables(folder: Path, store, inputs: dict[str, str], previous: "Tables | None") -> dict:
     """Make the tables in ``folder/views/`` from *store* (the new generation, through the
     Store interface). *inputs*: study key -> digest of what its facts are made from (the
-    build's); *previous*: the current store's tables folder, whose unchanged studies are
-    copied. Returns ``{"made": [keys], "kept": n}``."""
+    build's); *previous*: the current store's tables (:func:`tables_at`: of this revision
+    and code), whose unchanged studies are copied. Returns ``{"made": [keys], "kept": n}``."""
     from crkg.web.page_queries import using_store
     from crkg.web.study_data import compute_studies, compute_study_facts
 
@@ -131,9 +131,7 @@ def write_tables(folder: Path, store, inputs: dict[str, str], previous: Path | N
     out.mkdir(parents=True, exist_ok=True)
     code = code_digest()
     everything = hashlib.sha256("".join(f"{k}={d}\n" for k, d in sorted(inputs.items())).encode()).hexdigest()
-    before = _read_json(previous / STUDIES_FILE) if previous else None
-    if not before or before.get("revision") != REVISION or before.get("code") != code:
-        before = {"facts": {}}
+    before = previous.index if previous is not None else {"facts": {}}
     made, kept, records = [], 0, {}
     with using_store(store):
         summaries = compute_studies()
@@ -142,8 +140,8 @@ def write_tables(folder: Path, store, inputs: dict[str, str], previous: Path | N
             own = inputs.get(summary.key, "")
             old = before["facts"].get(summary.key)
             if old and own and old["inputs"] == (own if not old["reads_others"] else own + everything) \
-                    and (previous / f"{summary.key}.json").is_file():
-                shutil.copyfile(previous / f"{summary.key}.json", out / f"{summary.key}.json")
+                    and (previous.folder / f"{summary.key}.json").is_file():
+                shutil.copyfile(previous.folder / f"{summary.key}.json", out / f"{summary.key}.json")
                 records[summary.key] = old
                 kept += 1
                 continue
